@@ -1,0 +1,46 @@
+"""Provider callbacks: stored first, applied to the order whose reference they name, or kept for later."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, insert, select, update
+
+from core.interfaces import ProviderStatus, StatusUpdate
+from core.tables import provider_callbacks as T
+from core.timeutil import now_ms
+
+if TYPE_CHECKING:
+    from core.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class Callbacks:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def receive(self, updates: list[StatusUpdate], body: bytes) -> dict[str, Any]:
+        store = self.store
+        applied = kept = 0
+        for u in updates:
+            row_id = await store.db.execute(insert(T).values(
+                provider=store.provider.name, reference=u.reference, status=u.status.value, note=u.note or "",
+                cost_idr=u.cost_idr, body=body.decode("utf-8", "replace")[:8000], received_at=now_ms()))
+            order = await store.fulfilment.apply_status(u, source="callback")
+            if order is None:
+                kept += 1
+                log.info("callback for unknown reference %s kept for later", u.reference)
+            else:
+                applied += 1
+                await store.db.execute(update(T).where(T.c.id == row_id).values(applied_at=now_ms()))
+        return {"applied": applied, "kept": kept}
+
+    async def take_pending(self, reference: str) -> list[StatusUpdate]:
+        rows = await self.store.db.fetch_all(select(T).where(and_(
+            T.c.reference == reference, T.c.applied_at.is_(None))).order_by(T.c.id))
+        if rows:
+            await self.store.db.execute(update(T).where(T.c.id.in_([r.id for r in rows])).values(applied_at=now_ms()))
+        return [StatusUpdate(reference=r.reference, status=ProviderStatus(r.status), note=r.note,
+                             cost_idr=r.cost_idr) for r in rows]

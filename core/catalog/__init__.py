@@ -1,0 +1,1 @@
+"""Catalog: categories and products synced from the active provider, priced by the markup rules."""

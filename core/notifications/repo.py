@@ -1,0 +1,78 @@
+"""SQL for the outbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from core.db import row_dict
+from core.tables import outbox
+
+Conn = Any
+
+
+async def insert(conn: Conn, values: dict[str, Any], sqlite: bool) -> int | None:
+    q = (sqlite_insert if sqlite else pg_insert)(outbox).values(**values)
+    q = q.on_conflict_do_nothing(index_elements=["key"]).returning(outbox.c.id)
+    row = await conn.fetch_one(q)
+    return int(row.id) if row else None
+
+
+async def claim(conn: Conn, message_id: int, now: int) -> dict[str, Any] | None:
+    """pending -> sending, only if still pending and due: one sender per message."""
+    q = (update(outbox).where(and_(outbox.c.id == message_id, outbox.c.status == "pending",
+                                   outbox.c.next_attempt_at <= now))
+         .values(status="sending", attempts=outbox.c.attempts + 1, updated_at=now).returning(*outbox.c))
+    return row_dict(await conn.fetch_one(q)) or None
+
+
+async def finish(conn: Conn, message_id: int, values: dict[str, Any]) -> None:
+    await conn.execute(update(outbox).where(and_(outbox.c.id == message_id, outbox.c.status == "sending"))
+                       .values(**values))
+
+
+async def due(conn: Conn, now: int, limit: int = 50) -> list[int]:
+    rows = await conn.fetch_all(select(outbox.c.id).where(and_(outbox.c.status == "pending",
+                                                               outbox.c.next_attempt_at <= now))
+                                .order_by(outbox.c.id).limit(limit))
+    return [r.id for r in rows]
+
+
+async def stuck_sending(conn: Conn, older_than: int) -> list[int]:
+    rows = await conn.fetch_all(select(outbox.c.id).where(and_(outbox.c.status == "sending",
+                                                               outbox.c.updated_at < older_than)))
+    return [r.id for r in rows]
+
+
+async def set_unknown(conn: Conn, message_id: int, now: int) -> None:
+    await conn.execute(update(outbox).where(and_(outbox.c.id == message_id, outbox.c.status == "sending"))
+                       .values(status="unknown", error="worker stopped while sending", updated_at=now))
+
+
+async def by_message_id(conn: Conn, channel: str, provider_id: str) -> dict[str, Any] | None:
+    q = select(outbox).where(and_(outbox.c.channel == channel, outbox.c.message_id == provider_id))
+    return row_dict(await conn.fetch_one(q)) or None
+
+
+async def set_delivery(conn: Conn, message_pk: int, status: str, now: int) -> None:
+    await conn.execute(update(outbox).where(outbox.c.id == message_pk)
+                       .values(delivery_status=status, updated_at=now))
+
+
+async def for_order(conn: Conn, order_id: int) -> list[dict[str, Any]]:
+    rows = await conn.fetch_all(select(outbox).where(outbox.c.order_id == order_id).order_by(outbox.c.id))
+    return [row_dict(r) for r in rows]
+
+
+async def recent(conn: Conn, limit: int = 100, status: str | None = None) -> list[dict[str, Any]]:
+    q = select(outbox).order_by(outbox.c.id.desc()).limit(limit)
+    if status:
+        q = q.where(outbox.c.status == status)
+    return [row_dict(r) for r in await conn.fetch_all(q)]
+
+
+async def get(conn: Conn, message_id: int) -> dict[str, Any] | None:
+    return row_dict(await conn.fetch_one(select(outbox).where(outbox.c.id == message_id))) or None

@@ -1,0 +1,1 @@
+"""Orders: codes, the state machine, storage and the services that move orders along."""

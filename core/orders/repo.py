@@ -1,0 +1,159 @@
+"""SQL for orders and their timeline. The only module that writes to `orders` / `order_events`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from databases import Database
+from sqlalchemy import and_, func, insert, or_, select, update
+
+from core.db import dialect_name, row_dict, write_transaction
+from core.orders.states import Status
+from core.tables import order_events, orders
+from core.timeutil import now_ms
+
+log = logging.getLogger(__name__)
+
+Conn = Any  # databases.Database or databases.core.Connection
+
+
+class TransitionRefused(Exception):
+    """The state machine forbids this change for the order's current status (HTTP 409)."""
+
+    def __init__(self, code: str, status: str, to: str, trigger: str) -> None:
+        super().__init__(f"order {code} is {status}: cannot {trigger} to {to}")
+        self.code, self.status, self.to, self.trigger = code, status, to, trigger
+
+
+async def insert_order(conn: Conn, values: dict[str, Any]) -> dict[str, Any]:
+    row = await conn.fetch_one(insert(orders).values(**values).returning(*orders.c))
+    return row_dict(row)
+
+
+async def get_by_code(conn: Conn, code: str) -> dict[str, Any] | None:
+    row = await conn.fetch_one(select(orders).where(orders.c.code == code))
+    return row_dict(row) or None
+
+
+async def get(conn: Conn, order_id: int) -> dict[str, Any] | None:
+    row = await conn.fetch_one(select(orders).where(orders.c.id == order_id))
+    return row_dict(row) or None
+
+
+async def get_for_update(conn: Conn, db: Database, order_id: int) -> dict[str, Any] | None:
+    """Inside a write transaction: the order row, locked on PostgreSQL (SQLite holds the DB write lock)."""
+    query = select(orders).where(orders.c.id == order_id)
+    if dialect_name(db) == "postgresql":
+        query = query.with_for_update()
+    return row_dict(await conn.fetch_one(query)) or None
+
+
+async def get_by_provider_ref(conn: Conn, reference: str) -> dict[str, Any] | None:
+    row = await conn.fetch_one(select(orders).where(orders.c.provider_ref == reference))
+    return row_dict(row) or None
+
+
+async def add_event(conn: Conn, order_id: int, actor: str, frm: str | None, to: str | None,
+                    reason: str = "", at: int | None = None) -> None:
+    await conn.execute(insert(order_events).values(
+        order_id=order_id, at=at or now_ms(), actor=actor, from_status=frm, to_status=to, reason=reason,
+    ))
+
+
+async def timeline(conn: Conn, order_id: int) -> list[dict[str, Any]]:
+    rows = await conn.fetch_all(
+        select(order_events).where(order_events.c.order_id == order_id).order_by(order_events.c.id)
+    )
+    return [row_dict(r) for r in rows]
+
+
+async def conditional_update(conn: Conn, order_id: int, from_statuses: Iterable[str],
+                             values: dict[str, Any], extra: Any = None) -> dict[str, Any] | None:
+    """`UPDATE orders SET … WHERE id = :id AND status IN (…) [AND extra] RETURNING *` — the race-safe claim."""
+    cond = and_(orders.c.id == order_id, orders.c.status.in_(list(from_statuses)))
+    if extra is not None:
+        cond = and_(cond, extra)
+    values = {**values, "updated_at": values.get("updated_at", now_ms())}
+    row = await conn.fetch_one(update(orders).where(cond).values(**values).returning(*orders.c))
+    return row_dict(row) or None
+
+
+async def transition(db: Database, order_id: int, *, to: str, trigger: str, actor: str,
+                     from_statuses: Iterable[str], reason: str = "", values: dict[str, Any] | None = None,
+                     extra: Any = None, conn: Conn | None = None) -> tuple[dict[str, Any], str] | None:
+    """Move one order through the state machine in one transaction: conditional update + timeline row.
+
+    Returns (order after, previous status) or None when the order was not in `from_statuses` (someone else
+    got there first, or the move is not allowed).
+    """
+    async def run(c: Conn) -> tuple[dict[str, Any], str] | None:
+        before = await c.fetch_one(select(orders.c.status).where(orders.c.id == order_id))
+        if before is None:
+            return None
+        after = await conditional_update(c, order_id, from_statuses, {**(values or {}), "status": to}, extra)
+        if after is None:
+            return None
+        await add_event(c, order_id, actor, before.status, to, reason)
+        return after, str(before.status)
+
+    if conn is not None:
+        return await run(conn)
+    async with write_transaction(db) as c:
+        return await run(c)
+
+
+async def list_orders(conn: Conn, *, status: str | None = None, before_id: int | None = None,
+                      limit: int = 50, search: str | None = None,
+                      created_from: int | None = None, created_to: int | None = None,
+                      category: str | None = None) -> list[dict[str, Any]]:
+    """Newest first, keyset-paginated on id (stays fast at a million rows)."""
+    q = select(orders).order_by(orders.c.id.desc()).limit(limit)
+    if status:
+        q = q.where(orders.c.status == status)
+    if before_id:
+        q = q.where(orders.c.id < before_id)
+    if category:
+        q = q.where(orders.c.category_slug == category)
+    if created_from is not None:
+        q = q.where(orders.c.created_at >= created_from)
+    if created_to is not None:
+        q = q.where(orders.c.created_at < created_to)
+    if search:
+        s = search.strip()
+        like = f"%{s}%"
+        q = q.where(or_(orders.c.code == s.upper(), orders.c.whatsapp.like(like),
+                        orders.c.target_json.like(like), orders.c.nickname.like(like)))
+    return [row_dict(r) for r in await conn.fetch_all(q)]
+
+
+async def due_for_fulfilment(conn: Conn, now: int, limit: int = 100) -> list[int]:
+    rows = await conn.fetch_all(
+        select(orders.c.id).where(and_(orders.c.status == Status.PAID, orders.c.fulfil_at.is_not(None),
+                                       orders.c.fulfil_at <= now, orders.c.flag.is_(None)))
+        .order_by(orders.c.fulfil_at).limit(limit)
+    )
+    return [r.id for r in rows]
+
+
+async def ids_by_status(conn: Conn, statuses: Iterable[str], limit: int = 200,
+                        older_than: int | None = None, column: str = "created_at") -> list[int]:
+    q = select(orders.c.id).where(orders.c.status.in_(list(statuses)))
+    if older_than is not None:
+        q = q.where(getattr(orders.c, column) < older_than)
+    rows = await conn.fetch_all(q.order_by(orders.c.id).limit(limit))
+    return [r.id for r in rows]
+
+
+async def count_by_status(conn: Conn) -> dict[str, int]:
+    rows = await conn.fetch_all(select(orders.c.status, func.count()).group_by(orders.c.status))
+    return {r[0]: int(r[1]) for r in rows}
+
+
+async def known_provider_refs(conn: Conn, limit: int = 500) -> frozenset[str]:
+    rows = await conn.fetch_all(
+        select(orders.c.provider_ref).where(orders.c.provider_ref.is_not(None))
+        .order_by(orders.c.id.desc()).limit(limit)
+    )
+    return frozenset(r.provider_ref for r in rows)

@@ -1,0 +1,265 @@
+"""Creating orders, reading them, and Banyu's actions on them (DESIGN.md §3, §6)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from core import phone
+from core.catalog.service import rules_from_row
+from core.db import write_transaction
+from core.errors import ApiError, conflict, invalid, not_found
+from core.interfaces import CategoryRules
+from core.orders import codes, repo
+from core.orders.states import CLOSED, OPEN_FOR_PAYMENT, Status, payment_state, sources
+from core.tables import orders as orders_table
+from core.timeutil import iso, now_ms
+
+if TYPE_CHECKING:
+    from core.store import Store
+
+log = logging.getLogger(__name__)
+
+MAX_FIELD_LENGTH = 64
+FIELD_ALIASES = {"zone_id": ("zone_id", "zone", "server", "server_id"), "user_id": ("user_id", "id"),
+                 "phone": ("phone", "target", "nomor"), "meter_no": ("meter_no", "meter", "customer_no")}
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise TypeError
+    return str(value).strip()
+
+
+def validate_target(rules: CategoryRules, data: Mapping[str, Any]) -> dict[str, str]:
+    """Check the buyer's inputs against the category's fields; return the canonical target."""
+    target: dict[str, str] = {}
+    for field in rules.fields:
+        raw: Any = None
+        for alias in FIELD_ALIASES.get(field.name, (field.name,)):
+            if data.get(alias) not in (None, ""):
+                raw = data.get(alias)
+                break
+        try:
+            value = _text(raw)
+        except TypeError:
+            raise invalid("invalid_field", field.name, label=field.label) from None
+        if not value:
+            if field.required:
+                raise invalid("missing_field", field.name, label=field.label)
+            continue
+        if len(value) > MAX_FIELD_LENGTH or any(ch in value for ch in "\r\n\t|"):
+            raise invalid("invalid_field", field.name, label=field.label)
+        if field.choices and value not in field.choices:
+            raise invalid("invalid_choice", field.name, label=field.label)
+        if field.name == "phone":
+            try:
+                value = phone.normalise(value).canonical
+            except phone.PhoneError:
+                raise invalid("invalid_phone", field.name, label=field.label) from None
+        elif field.name in ("user_id", "zone_id", "meter_no") and not field.choices:
+            if not all(ch.isalnum() or ch in "-_.#" for ch in value):
+                raise invalid("invalid_field", field.name, label=field.label)
+        target[field.name] = value
+    return target
+
+
+def normalise_whatsapp(raw: Any) -> str:
+    try:
+        return phone.normalise(_text(raw)).canonical
+    except TypeError:
+        raise invalid("invalid_whatsapp", "whatsapp") from None
+    except phone.PhoneError as exc:
+        code = {"too_short": "whatsapp_too_short", "not_mobile": "whatsapp_not_mobile"}.get(
+            exc.reason, "invalid_whatsapp")
+        raise invalid(code, "whatsapp") from None
+
+
+def public_view(order: Mapping[str, Any]) -> dict[str, Any]:
+    """The buyer-visible order (GET /api/orders/{code}); the WhatsApp number is masked."""
+    target = json.loads(order["target_json"])
+    return {
+        "code": order["code"],
+        "status": order["status"],
+        "payment_state": payment_state(order["amount_paid_idr"], order["amount_due_idr"]),
+        "amount_due_idr": order["amount_due_idr"],
+        "amount_paid_idr": order["amount_paid_idr"],
+        "product": {"code": order["product_code"], "name": order["product_name"]},
+        "category": {"slug": order["category_slug"], "name": order["category_name"]},
+        "target": target,
+        "nickname": order["nickname"],
+        "whatsapp": phone.mask(order["whatsapp"]),
+        "fulfil_at": iso(order["fulfil_at"]),
+        "expires_at": iso(order["expires_at"]),
+        "note": order["provider_note"] or order["note"] or "",
+        "created_at": iso(order["created_at"]),
+        "updated_at": iso(order["updated_at"]),
+    }
+
+
+def private_view(order: Mapping[str, Any]) -> dict[str, Any]:
+    """The admin view: the public one plus what only Banyu sees."""
+    return {
+        **public_view(order),
+        "id": order["id"],
+        "whatsapp": order["whatsapp"],
+        "flag": order["flag"],
+        "provider_ref": order["provider_ref"],
+        "provider_status": order["provider_status"],
+        "provider_cost_idr": order["provider_cost_idr"],
+        "cost_estimate_idr": order["cost_estimate_idr"],
+        "refund_owed_idr": order["refund_owed_idr"],
+        "refund_made_idr": order["refund_made_idr"],
+        "admin_note": order["note"],
+        "claimed_at": iso(order["claimed_at"]),
+    }
+
+
+class OrderService:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def create(self, data: Mapping[str, Any], client_ip: str | None = None) -> dict[str, Any]:
+        store = self.store
+        code = data.get("product")
+        if not isinstance(code, str) or not code.strip():
+            raise invalid("unknown_product", "product")
+        product = await store.catalog.product(code.strip())
+        if product is None or product["is_login"]:
+            raise invalid("unknown_product", "product")
+        if not (product["is_available"] and product["is_enabled"]) or product["is_below_floor"]:
+            raise invalid("product_unavailable", "product")
+        category = await store.catalog.category(product["category_slug"])
+        if category is None or not category["is_enabled"]:
+            raise invalid("product_unavailable", "product")
+        rules = rules_from_row(category)
+        target = validate_target(rules, data)
+        whatsapp = normalise_whatsapp(data.get("whatsapp"))
+        nickname = None
+        if rules.has_nickname_check:
+            nickname = await store.nicknames.require(category, rules, target, client_ip, rate_limited=False)
+        now = now_ms()
+        values = {
+            "status": Status.AWAITING_PAYMENT, "flag": None,
+            "product_code": product["code"], "product_name": product["name"],
+            "category_slug": category["slug"], "category_name": category["name"],
+            "section": product["section"], "kind": product["kind"],
+            "target_json": json.dumps(target, sort_keys=True), "nickname": nickname, "whatsapp": whatsapp,
+            "amount_due_idr": product["price_idr"], "amount_paid_idr": 0,
+            "cost_estimate_idr": product["cost_idr"], "refund_owed_idr": 0, "refund_made_idr": 0,
+            "expires_at": now + store.settings.order_expiry_seconds * 1000,
+            "poll_count": 0, "note": "", "client_ip": client_ip, "created_at": now, "updated_at": now,
+        }
+        order: dict[str, Any] | None = None
+        for _ in range(8):
+            try:
+                async with write_transaction(store.db) as conn:
+                    order = await repo.insert_order(conn, {**values, "code": codes.new_code()})
+                    await repo.add_event(conn, order["id"], "buyer", None, Status.AWAITING_PAYMENT,
+                                         "order placed", at=now)
+                break
+            except Exception as exc:  # a code collision is the only expected failure; retry with a new code
+                if "unique" not in str(exc).lower() and "duplicate" not in str(exc).lower():
+                    raise
+        if order is None:
+            raise RuntimeError("could not allocate an order code")
+        log.info("order %s created for %s", order["code"], product["code"])
+        await store.emit("order_created", order=order)
+        return order
+
+    async def get(self, code: str) -> dict[str, Any]:
+        canonical = codes.normalise(code or "")
+        order = await repo.get_by_code(self.store.db, canonical) if canonical else None
+        if order is None:
+            raise not_found("order_not_found")
+        return order
+
+    def find_code(self, text: str) -> str | None:
+        found = codes.find_codes(text)
+        return found[0] if found else None
+
+    async def timeline(self, order_id: int) -> list[dict[str, Any]]:
+        return await repo.timeline(self.store.db, order_id)
+
+    # ---- Banyu's actions -------------------------------------------------------------------------
+
+    async def act(self, code: str, action: str, actor: str, body: Mapping[str, Any] | None = None
+                  ) -> dict[str, Any]:
+        order = await self.get(code)
+        body = body or {}
+        f = self.store.fulfilment
+        if action in ("send-now", "confirm"):
+            if action == "confirm" and not self.store.settings.is_manual and order["status"] != Status.PAID:
+                raise conflict()
+            return await f.send_now(order["id"], actor, trigger=action)
+        if action == "hold":
+            return await self._move(order, Status.ON_HOLD, "hold", actor, {"fulfil_at": None}, "ditahan")
+        if action == "release":
+            fulfil_at = None if self.store.settings.is_manual else now_ms() + self.store.settings.cooldown_seconds * 1000
+            after = await self._move(order, Status.PAID, "release", actor, {"fulfil_at": fulfil_at, "flag": None},
+                                     "dilepas")
+            f.schedule(after)
+            return after
+        if action == "cancel":
+            refund = order["amount_paid_idr"] - order["refund_made_idr"]
+            return await self._move(order, Status.CANCELLED, "cancel", actor,
+                                    {"fulfil_at": None, "refund_owed_idr": max(refund, 0)},
+                                    str(body.get("reason") or "dibatalkan admin"))
+        if action == "retry":
+            after = await self._move(order, Status.PAID, "retry", actor,
+                                     {"fulfil_at": now_ms(), "flag": None, "provider_ref": None,
+                                      "provider_status": None, "refund_owed_idr": 0}, "coba kirim ulang")
+            f.schedule(after, delay=0)
+            return after
+        if action == "mark-delivered":
+            note = body.get("note")
+            if not isinstance(note, str) or not note.strip():
+                raise invalid("note_required", "note")
+            return await self._move(order, Status.SUCCESS, "mark-delivered", actor,
+                                    {"fulfil_at": None, "provider_note": note.strip()[:2000], "flag": None},
+                                    f"dikirim manual: {note.strip()[:200]}")
+        if action == "resend-message":
+            await self.store.outbox.resend_last(order["id"])
+            return order
+        raise ApiError(404, "unknown_action")
+
+    async def _move(self, order: dict[str, Any], to: Status, trigger: str, actor: str,
+                    values: dict[str, Any], reason: str) -> dict[str, Any]:
+        result = await repo.transition(self.store.db, order["id"], to=to, trigger=trigger, actor=actor,
+                                       from_statuses=sources(to, trigger), reason=reason, values=values)
+        if result is None:
+            current = await repo.get(self.store.db, order["id"])
+            log.warning("refused %s on %s (status %s)", trigger, order["code"], current and current["status"])
+            raise conflict()
+        after, old = result
+        await self.store.emit("order_status_changed", order=after, old=old, new=str(to), reason=reason)
+        return after
+
+    async def expire_due(self) -> int:
+        """Expire unpaid / underpaid orders past their expiry time; their money shows as refund owed."""
+        store = self.store
+        now = now_ms()
+        ids = await repo.ids_by_status(store.db, [s.value for s in OPEN_FOR_PAYMENT], older_than=now,
+                                       column="expires_at")
+        count = 0
+        for order_id in ids:
+            order = await repo.get(store.db, order_id)
+            if order is None:
+                continue
+            result = await repo.transition(
+                store.db, order_id, to=Status.EXPIRED, trigger="expire", actor="system",
+                from_statuses=[s.value for s in OPEN_FOR_PAYMENT], reason="batas waktu pembayaran habis",
+                values={"refund_owed_idr": order["amount_paid_idr"]}, extra=orders_table.c.expires_at <= now)
+            if result:
+                count += 1
+                await store.emit("order_status_changed", order=result[0], old=result[1], new="expired",
+                                 reason="expired")
+        return count
+
+    @staticmethod
+    def is_closed(order: Mapping[str, Any]) -> bool:
+        return order["status"] in CLOSED

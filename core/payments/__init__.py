@@ -1,0 +1,1 @@
+"""Payments: raw gateway deliveries, the per-order ledger, matching, reconciliation and the inbox."""

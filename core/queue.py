@@ -1,0 +1,167 @@
+"""The Huey instance built from `MADD_QUEUE_URL`, the task definitions, and the Jobs adapter.
+
+Tasks are plain functions taking ids (Huey refuses `async def`); each re-reads state from the database and
+runs the async service on the worker's event loop (see `core.worker`). The web process only enqueues.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from huey import Huey, RedisHuey, SqliteHuey, crontab
+
+from core.settings import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from core.store import Store
+
+log = logging.getLogger(__name__)
+
+# Set by the worker process: runs a coroutine factory with the worker's Store on its event loop.
+Runner = Callable[[Callable[["Store"], Awaitable[Any]]], Any]
+_runner: Runner | None = None
+
+
+def set_runner(runner: Runner | None) -> None:
+    global _runner
+    _runner = runner
+
+
+def _run(fn: Callable[[Store], Awaitable[Any]]) -> Any:
+    if _runner is None:
+        raise RuntimeError("no worker runtime: tasks run inside `madd worker`")
+    return _runner(fn)
+
+
+def make_huey(settings: Settings, name: str = "madd") -> Huey:
+    url = settings.queue_url
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        path = url.split("sqlite:///", 1)[-1] if "sqlite:///" in url else parsed.path
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return SqliteHuey(name=name, filename=path, utc=True)
+    if parsed.scheme in ("redis", "rediss"):
+        return RedisHuey(name=name, url=url, utc=True)
+    raise ConfigError(f"MADD_QUEUE_URL must be sqlite:///path or redis://host:port/db, got {url!r}")
+
+
+def _minutes(seconds: int) -> str:
+    return "*" if seconds < 120 else f"*/{max(1, seconds // 60)}"
+
+
+@dataclass
+class Queue:
+    huey: Huey
+    tasks: dict[str, Any]
+
+
+def build_queue(settings: Settings, name: str | None = None) -> Queue:
+    huey = make_huey(settings, name or settings.queue_name)
+    t: dict[str, Any] = {}
+
+    @huey.task(name="fulfil")
+    def fulfil(order_id: int) -> None:
+        _run(lambda s: s.fulfilment.fulfil_due(order_id))
+
+    @huey.task(name="settle")
+    def settle(order_id: int) -> None:
+        _run(lambda s: s.fulfilment.settle(order_id))
+
+    @huey.task(name="poll")
+    def poll(order_id: int) -> None:
+        _run(lambda s: s.fulfilment.poll(order_id))
+
+    @huey.task(name="send_message")
+    def send_message(message_id: int) -> None:
+        _run(lambda s: s.outbox.send(message_id))
+
+    @huey.periodic_task(crontab(minute="*"), name="sweep")
+    def sweep() -> None:
+        _run(lambda s: run_sweep(s))
+
+    @huey.periodic_task(crontab(minute=_minutes(settings.catalog_sync_seconds)), name="catalog_sync")
+    def catalog_sync() -> None:
+        _run(lambda s: s.catalog.sync())
+
+    @huey.periodic_task(crontab(minute=_minutes(settings.reconcile_seconds)), name="reconcile")
+    def reconcile() -> None:
+        _run(lambda s: s.payments.reconcile())
+
+    @huey.periodic_task(crontab(minute="*/5"), name="balance_watch")
+    def balance_watch() -> None:
+        _run(lambda s: watch_balance(s))
+
+    t.update(fulfil=fulfil, settle=settle, poll=poll, send_message=send_message, sweep=sweep,
+             catalog_sync=catalog_sync, reconcile=reconcile, balance_watch=balance_watch)
+    return Queue(huey=huey, tasks=t)
+
+
+class HueyJobs:
+    """The core's Jobs interface on top of Huey (delay in seconds, never naive ETAs)."""
+
+    def __init__(self, queue: Queue) -> None:
+        self.queue = queue
+
+    def _enqueue(self, name: str, ident: int, delay: float) -> None:
+        try:
+            self.queue.tasks[name].schedule((ident,), delay=max(0, delay)) if delay > 0 else \
+                self.queue.tasks[name](ident)
+        except Exception:  # the database holds the truth; the sweep picks up what was not queued
+            log.exception("could not enqueue %s(%s); the sweep will pick it up", name, ident)
+
+    def fulfil(self, order_id: int, delay: float) -> None:
+        self._enqueue("fulfil", order_id, delay)
+
+    def settle(self, order_id: int, delay: float) -> None:
+        self._enqueue("settle", order_id, delay)
+
+    def poll(self, order_id: int, delay: float) -> None:
+        self._enqueue("poll", order_id, delay)
+
+    def send_message(self, message_id: int, delay: float) -> None:
+        self._enqueue("send_message", message_id, delay)
+
+
+async def run_sweep(store: Store) -> dict[str, int]:
+    """Everything periodic that keeps state moving if a queued task was lost (run at start, then each minute)."""
+    out: dict[str, int] = {}
+    for name, fn in (("fulfil", store.fulfilment.sweep_due), ("expire", store.orders.expire_due),
+                     ("settle", store.fulfilment.sweep_unsettled), ("poll", store.fulfilment.sweep_processing),
+                     ("payments", store.payments.reprocess_events), ("outbox", store.outbox.send_due)):
+        try:
+            out[name] = await fn()
+        except Exception:
+            log.exception("sweep step %s failed", name)
+    return out
+
+
+async def watch_balance(store: Store) -> int | None:
+    balance = await store.provider.fetch_balance()
+    if balance is None:
+        return None
+    previous = await store.kv_int("provider_balance_idr")
+    await store.kv_set("provider_balance_idr", str(balance))
+    threshold = store.settings.low_balance_idr
+    if balance < threshold and (previous is None or previous >= threshold):
+        await store.alert_owner("low_balance", {"balance_idr": balance, "threshold_idr": threshold},
+                                key=f"low_balance:{balance}")
+    if previous is not None and previous < balance:
+        # a top-up: flagged orders may now be covered
+        await release_deposit_flags(store, balance)
+    return balance
+
+
+async def release_deposit_flags(store: Store, balance: int) -> None:
+    from sqlalchemy import and_, update
+
+    from core.tables import orders as T
+    from core.timeutil import now_ms
+
+    await store.db.execute(update(T).where(and_(T.c.status == "paid", T.c.flag == "needs_deposit",
+                                                T.c.cost_estimate_idr <= balance))
+                           .values(flag=None, fulfil_at=now_ms(), updated_at=now_ms()))

@@ -1,0 +1,1 @@
+"""Thin HTTP layers over the core services."""

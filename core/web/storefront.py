@@ -1,0 +1,136 @@
+"""Buyer pages (Bahasa Indonesia): home, category with checkout form, invoice, order lookup."""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from core.errors import ApiError
+from core.money import units_for
+from core.orders import codes
+from core.orders.service import public_view
+from core.orders.states import payment_state
+from core.ratelimit import RateLimiter
+from core.web.common import client_ip, store_of
+
+KIND_ORDER = ("game", "pulsa", "data", "emoney", "pln", "voucher", "streaming")
+KIND_TITLES = {"game": "Top Up Game", "pulsa": "Pulsa", "data": "Paket Data", "emoney": "E-Money",
+               "pln": "Token PLN", "voucher": "Voucher", "streaming": "Streaming"}
+POPULAR = ("mobile legends", "free fire", "genshin", "pubg", "valorant", "honkai", "telkomsel", "indosat")
+
+
+def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
+    store = store_of(request)
+    html = store.templates.get_template(name).render(request=request, **context)
+    return Response(html, status_code=status_code, media_type="text/html; charset=utf-8")
+
+
+def _popularity(name: str) -> int:
+    low = name.lower()
+    for i, word in enumerate(POPULAR):
+        if word in low:
+            return i
+    return len(POPULAR)
+
+
+async def home(request: Request) -> Response:
+    store = store_of(request)
+    cats = await store.catalog.public_categories()
+    sections: OrderedDict[str, list[dict[str, Any]]] = OrderedDict((k, []) for k in KIND_ORDER)
+    for c in cats:
+        sections.setdefault(c["kind"], []).append(c)
+    for items in sections.values():
+        items.sort(key=lambda c: (_popularity(c["name"]), c["name"].lower()))
+    return render(request, "home.html", {
+        "sections": [(k, KIND_TITLES.get(k, k.title()), v) for k, v in sections.items() if v],
+        "category_count": len(cats)})
+
+
+def _grouped(products: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    groups: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+    for p in sorted(products, key=lambda p: (not p["is_available"], p["price_idr"])):
+        if p["is_below_floor"]:
+            continue  # would sell at a loss: hidden until Banyu changes the markup
+        groups.setdefault(p["group_name"] or "Item", []).append(p)
+    return sorted(groups.items(), key=lambda g: (-sum(1 for p in g[1] if p["is_available"]), g[0]))
+
+
+async def _category_page(request: Request, slug: str, form: dict[str, Any] | None = None,
+                         error: ApiError | None = None) -> Response:
+    store = store_of(request)
+    category = await store.catalog.category(slug)
+    if category is None or not category["is_enabled"]:
+        return render(request, "not_found.html", {"message": store.messages.get("unknown_category")}, 404)
+    products = await store.catalog.products(slug)
+    return render(request, "category.html", {
+        "category": category, "fields": json.loads(category["fields_json"]),
+        "nickname_check": bool(category["nickname_code"]), "groups": _grouped(products),
+        "product_total": len(products), "form": form or {},
+        "error": error and (error.message or store.messages.get(error.code, error.params)),
+        "error_field": error and error.field,
+    }, status_code=error.status if error else 200)
+
+
+async def category(request: Request) -> Response:
+    return await _category_page(request, request.path_params["slug"])
+
+
+async def checkout(request: Request) -> Response:
+    store = store_of(request)
+    slug = request.path_params["slug"]
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    limiter: RateLimiter = request.app.state.order_limiter
+    try:
+        if not limiter.allow(client_ip(request)):
+            raise ApiError(429, "rate_limited")
+        product = await store.catalog.product(form.get("product", ""))
+        if product is not None and product["category_slug"] != slug:
+            raise ApiError(422, "unknown_product", field="product")
+        order = await store.orders.create(form, client_ip(request))
+    except ApiError as exc:
+        return await _category_page(request, slug, form, exc)
+    return RedirectResponse(f"/pesanan/{order['code']}", status_code=303)
+
+
+async def invoice(request: Request) -> Response:
+    store = store_of(request)
+    try:
+        order = await store.orders.get(request.path_params["code"])
+    except ApiError:
+        return render(request, "not_found.html", {"message": store.messages.get("order_not_found")}, 404)
+    if order["code"] != request.path_params["code"]:
+        return RedirectResponse(f"/pesanan/{order['code']}", status_code=301)
+    ctx = store.message_context(order)
+    unit = store.gateway.unit_price_idr
+    return render(request, "invoice.html", {
+        "order": public_view(order), "ctx": ctx, "raw": order,
+        "payment_state": payment_state(order["amount_paid_idr"], order["amount_due_idr"]),
+        "units": units_for(order["amount_due_idr"], unit), "unit_idr": unit,
+        "rest_units": units_for(ctx["shortfall_idr"], unit) if ctx["shortfall_idr"] else 0,
+        "sandbox_payment": "trakteer" in store.sandboxes or store.gateway.name in store.sandboxes,
+    })
+
+
+async def lookup(request: Request) -> Response:
+    store = store_of(request)
+    raw = request.query_params.get("code", "").strip()
+    if raw:
+        code = codes.normalise(raw)
+        if code:
+            return RedirectResponse(f"/pesanan/{code}", status_code=303)
+        return render(request, "lookup.html", {"error": store.messages.get("order_not_found"), "code": raw}, 404)
+    return render(request, "lookup.html", {"code": ""})
+
+
+routes = [
+    Route("/", home, methods=["GET"]),
+    Route("/c/{slug}", category, methods=["GET"]),
+    Route("/c/{slug}", checkout, methods=["POST"]),
+    Route("/pesanan/{code}", invoice, methods=["GET"]),
+    Route("/cek", lookup, methods=["GET"]),
+]

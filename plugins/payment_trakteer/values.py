@@ -1,0 +1,57 @@
+"""Small value parsers shared by the webhook parser and the API client.
+
+Trakteer sends money as JSON numbers, numeric strings or strings with cents ("6483.00"), and times either
+as ISO 8601 with an offset (webhook) or as naive Jakarta wall-clock time (public API).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+
+# Jakarta has had no daylight saving since 1964: a fixed offset avoids depending on tzdata.
+JAKARTA = timezone(timedelta(hours=7), "WIB")
+
+
+def whole_idr(value: object) -> int:
+    """An integer Rupiah from an int, a numeric string or a whole float; ValueError otherwise.
+
+    Fractions are refused rather than rounded: a price of 24000.5 means we misread the field.
+    """
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"not an amount: {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float | str):
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise ValueError(f"not an amount: {value!r}") from None
+        if not number.is_finite() or number != number.to_integral_value():
+            raise ValueError(f"not a whole Rupiah amount: {value!r}")
+        return int(number)
+    raise ValueError(f"not an amount: {value!r}")
+
+
+def optional_idr(value: object) -> int | None:
+    """Like `whole_idr`, but None for a missing or unreadable value."""
+    try:
+        return whole_idr(value)
+    except ValueError:
+        return None
+
+
+def parse_time(value: object, *, naive_zone: timezone = JAKARTA) -> datetime | None:
+    """An aware UTC datetime from ISO 8601 text (`T` or space separated); naive times are `naive_zone`."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=naive_zone)
+    return parsed.astimezone(UTC)

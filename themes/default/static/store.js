@@ -1,0 +1,54 @@
+// Small progressive enhancements: filters, nickname check, countdown. Pages work without it.
+(function () {
+  function filter(inputId, selector, hideEmptyGroups) {
+    var input = document.getElementById(inputId);
+    if (!input) return;
+    input.addEventListener('input', function () {
+      var q = input.value.trim().toLowerCase();
+      document.querySelectorAll(selector).forEach(function (el) {
+        el.hidden = q && el.getAttribute('data-name').indexOf(q) === -1;
+      });
+      if (hideEmptyGroups) {
+        document.querySelectorAll('details.group').forEach(function (g) {
+          var any = g.querySelector('.product:not([hidden])');
+          g.hidden = !any;
+          if (q && any) g.open = true;
+        });
+      }
+    });
+  }
+  filter('cat-filter', '.card', false);
+  filter('product-filter', '.product', true);
+
+  var form = document.getElementById('order-form');
+  var btn = document.getElementById('check-nick');
+  if (form && btn) {
+    btn.addEventListener('click', function () {
+      var out = document.getElementById('nick-result');
+      var body = {category: form.getAttribute('data-category')};
+      ['user_id', 'zone_id'].forEach(function (n) {
+        var el = form.elements[n];
+        if (el) body[n] = el.value;
+      });
+      out.className = 'nick'; out.textContent = 'Mengecek…';
+      fetch('/api/nickname', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)})
+        .then(function (r) { return r.json().then(function (j) { return [r.ok, j]; }); })
+        .then(function (res) {
+          if (res[0] && res[1].nickname) { out.className = 'nick ok'; out.textContent = '✔ ' + res[1].nickname; }
+          else { out.className = 'nick bad'; out.textContent = (res[1].error && res[1].error.message) || 'ID tidak ditemukan.'; }
+        })
+        .catch(function () { out.className = 'nick bad'; out.textContent = 'Gagal mengecek. Coba lagi.'; });
+    });
+  }
+
+  var cd = document.querySelector('.countdown[data-until]');
+  if (cd) {
+    var until = Date.parse(cd.getAttribute('data-until'));
+    var tick = function () {
+      var s = Math.max(0, Math.round((until - Date.now()) / 1000));
+      cd.textContent = s > 0 ? 'Dikirim dalam ' + Math.floor(s / 60) + ' menit ' + (s % 60) + ' detik' : 'Sedang dikirim…';
+      if (s > 0) setTimeout(tick, 1000);
+    };
+    tick();
+  }
+})();
