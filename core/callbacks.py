@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, insert, select, update
 
+from core.db import row_dict
 from core.interfaces import ProviderStatus, StatusUpdate
 from core.tables import provider_callbacks as T
 from core.timeutil import now_ms
@@ -38,9 +39,10 @@ class Callbacks:
         return {"applied": applied, "kept": kept}
 
     async def take_pending(self, reference: str) -> list[StatusUpdate]:
-        rows = await self.store.db.fetch_all(select(T).where(and_(
-            T.c.reference == reference, T.c.applied_at.is_(None))).order_by(T.c.id))
+        rows = [row_dict(r) for r in await self.store.db.fetch_all(select(T).where(and_(
+            T.c.reference == reference, T.c.applied_at.is_(None))).order_by(T.c.id))]
         if rows:
-            await self.store.db.execute(update(T).where(T.c.id.in_([r.id for r in rows])).values(applied_at=now_ms()))
-        return [StatusUpdate(reference=r.reference, status=ProviderStatus(r.status), note=r.note,
-                             cost_idr=r.cost_idr) for r in rows]
+            ids = [r["id"] for r in rows]
+            await self.store.db.execute(update(T).where(T.c.id.in_(ids)).values(applied_at=now_ms()))
+        return [StatusUpdate(reference=r["reference"], status=ProviderStatus(r["status"]), note=r["note"],
+                             cost_idr=r["cost_idr"]) for r in rows]

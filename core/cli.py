@@ -129,7 +129,11 @@ def cmd_run(settings: Settings) -> int:
             except subprocess.TimeoutExpired:
                 p.kill()
 
-    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+    def on_term(*_: Any) -> None:
+        stop()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, on_term)
     try:
         if not _wait_healthy(settings.public_url, web):
             print("web server did not start; see the log above", file=sys.stderr)
@@ -270,5 +274,5 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "report":
         from core.ledger.report import print_report
 
-        return asyncio.run(_with_store(settings, lambda s: print_report(s, args.month)))
+        return int(asyncio.run(_with_store(settings, lambda s: print_report(s, args.month))))
     return 2

@@ -99,7 +99,8 @@ class Store:
         self.notifiers: Mapping[str, Notifier] = self.partners.notifiers
         self.templates = build_templates(settings, self.partners.template_dirs)
         theme_dir = ROOT / "themes"
-        self.messages = Messages([theme_dir / settings.theme / "messages.yaml", theme_dir / "default" / "messages.yaml"])
+        self.messages = Messages([theme_dir / settings.theme / "messages.yaml",
+                                  theme_dir / "default" / "messages.yaml"])
         self.jobs: Jobs = jobs or RecordingJobs()
         self.catalog = CatalogService(self)
         self.orders = OrderService(self)
@@ -133,8 +134,8 @@ class Store:
     # ---- small key/value state (provider balance, last sync…) ---------------------------------
 
     async def kv_get(self, key: str) -> str | None:
-        row = await self.db.fetch_one(select(kv.c.value).where(kv.c.key == key))
-        return row.value if row else None
+        value = await self.db.fetch_val(select(kv.c.value).where(kv.c.key == key))
+        return str(value) if value is not None else None
 
     async def kv_int(self, key: str) -> int | None:
         value = await self.kv_get(key)
@@ -169,7 +170,8 @@ class Store:
             "nickname": order["nickname"] or "", "whatsapp": order["whatsapp"],
             "invoice_url": self.invoice_url(order["code"]),
             "pay_url": self.gateway.pay_url(order["code"], due),
-            "pay_rest_url": self.gateway.pay_url(order["code"], units_for(shortfall, unit) * unit) if shortfall else "",
+            "pay_rest_url": (self.gateway.pay_url(order["code"], units_for(shortfall, unit) * unit)
+                             if shortfall else ""),
             "fulfil_at": iso(order["fulfil_at"]), "fulfil_at_wib": wib(order["fulfil_at"], "%H:%M"),
             "provider_note": order["provider_note"] or "", "store_name": self.settings.store_name,
         }

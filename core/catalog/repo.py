@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, select, update
 
 from core.db import row_dict
 from core.tables import categories, price_changes, products
@@ -57,7 +57,7 @@ async def delete_products(conn: Conn, codes: list[str]) -> None:
 async def public_counts(conn: Conn) -> dict[str, tuple[int, int]]:
     """slug -> (listed products, available products), counting only what buyers can see."""
     q = (select(products.c.category_slug, func.count(),
-                func.sum(case((SELLABLE, 1), else_=0)))
+                func.count().filter(SELLABLE))
          .where(PUBLIC).group_by(products.c.category_slug))
     return {r[0]: (int(r[1]), int(r[2] or 0)) for r in await conn.fetch_all(q)}
 

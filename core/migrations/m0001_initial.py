@@ -9,7 +9,7 @@ from core.tables import metadata
 
 
 def statements(dialect: str) -> list[str]:
-    d = sqlite.dialect() if dialect == "sqlite" else postgresql.dialect()
+    d = sqlite.dialect() if dialect == "sqlite" else postgresql.dialect()  # type: ignore[no-untyped-call]
     out: list[str] = []
     for table in metadata.sorted_tables:
         out.append(str(CreateTable(table).compile(dialect=d)))

@@ -46,6 +46,10 @@ class Outbox:
         if channel not in store.notifiers or not recipient:
             return None
         body = store.templates.get_template(template).render(**context).strip()
+        # Official-API backends send approved templates with positional parameters taken from the context.
+        template_params = getattr(store.notifiers[channel], "template_params", None)
+        if not params and callable(template_params):
+            params = tuple(str(p) for p in template_params(kind or template, context))
         now = now_ms()
         message_id = await repo.insert(store.db, {
             "key": key[:200], "channel": channel, "recipient": recipient, "kind": kind or template,

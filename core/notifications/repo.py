@@ -15,9 +15,8 @@ Conn = Any
 
 
 async def insert(conn: Conn, values: dict[str, Any], sqlite: bool) -> int | None:
-    q = (sqlite_insert if sqlite else pg_insert)(outbox).values(**values)
-    q = q.on_conflict_do_nothing(index_elements=["key"]).returning(outbox.c.id)
-    row = await conn.fetch_one(q)
+    ins = (sqlite_insert if sqlite else pg_insert)(outbox).values(**values)
+    row = await conn.fetch_one(ins.on_conflict_do_nothing(index_elements=["key"]).returning(outbox.c.id))
     return int(row.id) if row else None
 
 

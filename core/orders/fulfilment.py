@@ -14,9 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, or_
 
-from core.db import write_transaction
+from core.db import row_dict, write_transaction
 from core.errors import conflict
-from core.interfaces import OrderPlacement, PlacementOutcome, ProviderOrderRequest, ProviderStatus, StatusUpdate
+from core.interfaces import (
+    OrderPlacement,
+    PlacementOutcome,
+    ProviderOrderRequest,
+    ProviderStatus,
+    StatusUpdate,
+)
 from core.orders import repo
 from core.orders.states import Status
 from core.tables import orders as T
@@ -145,7 +151,7 @@ class Fulfilment:
                 store.jobs.poll(oid, store.settings.status_poll_seconds)
             return await repo.get(store.db, oid) or after
         if p.outcome in (PlacementOutcome.REFUSED, PlacementOutcome.NOT_PLACED):
-            flag = p.flag or "needs_attention"
+            flag: str | None = p.flag or "needs_attention"
             fulfil_at = None
             if flag == "retry_later":
                 flag, fulfil_at = None, now_ms() + RETRY_LATER_MS
@@ -216,7 +222,7 @@ class Fulfilment:
                 T.c.status == Status.PROCESSING, T.c.provider_ref.is_(None),
                 or_(T.c.claimed_at.is_(None), T.c.claimed_at < now_ms() - SETTLE_AFTER_MS))).limit(100))
         for row in rows:
-            await self.settle(row.id)
+            await self.settle(int(row_dict(row)["id"]))
         return len(rows)
 
     # ---- status: callbacks and polls -----------------------------------------------------------

@@ -178,6 +178,11 @@ class OrderService:
             raise not_found("order_not_found")
         return order
 
+    async def get_by_code(self, code: str) -> dict[str, Any] | None:
+        """The order with this code (any spelling a buyer types), or None."""
+        canonical = codes.normalise(code or "")
+        return await repo.get_by_code(self.store.db, canonical) if canonical else None
+
     def find_code(self, text: str) -> str | None:
         found = codes.find_codes(text)
         return found[0] if found else None
@@ -199,7 +204,8 @@ class OrderService:
         if action == "hold":
             return await self._move(order, Status.ON_HOLD, "hold", actor, {"fulfil_at": None}, "ditahan")
         if action == "release":
-            fulfil_at = None if self.store.settings.is_manual else now_ms() + self.store.settings.cooldown_seconds * 1000
+            s = self.store.settings
+            fulfil_at = None if s.is_manual else now_ms() + s.cooldown_seconds * 1000
             after = await self._move(order, Status.PAID, "release", actor, {"fulfil_at": fulfil_at, "flag": None},
                                      "dilepas")
             f.schedule(after)

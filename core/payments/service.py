@@ -127,7 +127,8 @@ class PaymentService:
                 if payment is None:
                     return "not_assignable"
             paid = await repo.sum_for_order(conn, order_id)
-            values: dict[str, Any] = {"amount_paid_idr": paid}
+            now = now_ms()
+            values: dict[str, Any] = {"amount_paid_idr": paid, "updated_at": now}
             status = order["status"]
             due = order["amount_due_idr"]
             if status in CLOSED:
@@ -139,7 +140,7 @@ class PaymentService:
                 if store.settings.is_manual:
                     values["fulfil_at"] = None
                 else:
-                    values["fulfil_at"] = now_ms() + store.settings.cooldown_seconds * 1000
+                    values["fulfil_at"] = now + store.settings.cooldown_seconds * 1000
                 transition = (Status.PAID, "lunas")
             elif status == Status.AWAITING_PAYMENT and paid < due:
                 transition = (Status.UNDERPAID, f"kurang bayar: {paid} dari {due}")

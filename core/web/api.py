@@ -29,7 +29,8 @@ def category_json(category: dict[str, Any], products: list[dict[str, Any]] | Non
         out["fields"] = json.loads(category["fields_json"])
         out["nickname_check"] = bool(category["nickname_code"])
         out["products"] = [{"code": p["code"], "name": p["name"], "price_idr": p["price_idr"],
-                            "available": bool(p["is_available"] and not p["is_below_floor"]), "group": p["group_name"]} for p in products]
+                            "available": bool(p["is_available"] and not p["is_below_floor"]),
+                            "group": p["group_name"]} for p in products]
     return out
 
 

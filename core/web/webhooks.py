@@ -19,8 +19,6 @@ log = logging.getLogger(__name__)
 
 async def payment_webhook(request: Request) -> JSONResponse:
     store = store_of(request)
-    if request.path_params["name"] != store.gateway.name:
-        raise ApiError(404, "unknown_webhook", "No such webhook.")
     if not store.gateway.verify_webhook(request.headers):
         log.warning("%s webhook with a missing or wrong token from %s", store.gateway.name, client_ip(request))
         raise ApiError(401, "unauthorized", "Missing or wrong webhook token.")
