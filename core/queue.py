@@ -132,6 +132,13 @@ class HueyJobs:
     def send_message(self, message_id: int, delay: float) -> None:
         self._enqueue("send_message", message_id, delay)
 
+    def sync_catalog(self) -> None:
+        """Banyu's "sync now": the worker runs it (progress is kept in the kv table)."""
+        try:
+            self.queue.tasks["catalog_sync"]()
+        except Exception:
+            log.exception("could not enqueue the catalog sync")
+
 
 async def run_sweep(store: Store) -> dict[str, int]:
     """Everything periodic that keeps state moving if a queued task was lost (run at start, then each minute)."""

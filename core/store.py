@@ -21,6 +21,7 @@ from core.catalog.service import CatalogService
 from core.db import dialect_name, make_database
 from core.i18n import Messages
 from core.interfaces import Notifier, PaymentGateway, ProductProvider
+from core.ledger.service import Ledger
 from core.migrations import migrate
 from core.money import format_idr, units_for
 from core.nicknames import NicknameService
@@ -45,6 +46,7 @@ class Jobs(Protocol):
     def settle(self, order_id: int, delay: float) -> None: ...
     def poll(self, order_id: int, delay: float) -> None: ...
     def send_message(self, message_id: int, delay: float) -> None: ...
+    def sync_catalog(self) -> None: ...
 
 
 class RecordingJobs:
@@ -64,6 +66,9 @@ class RecordingJobs:
 
     def send_message(self, message_id: int, delay: float) -> None:
         self.calls.append(("send_message", message_id, delay))
+
+    def sync_catalog(self) -> None:
+        self.calls.append(("sync_catalog", 0, 0.0))
 
     def of(self, kind: str) -> list[tuple[int, float]]:
         return [(i, d) for k, i, d in self.calls if k == kind]
@@ -109,6 +114,7 @@ class Store:
         self.outbox = Outbox(self)
         self.nicknames = NicknameService(self)
         self.callbacks = Callbacks(self)
+        self.ledger = Ledger(self)
 
     @property
     def sandboxes(self) -> dict[str, Any]:

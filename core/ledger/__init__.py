@@ -1,0 +1,1 @@
+"""The ledger: Banyu's deposits at the provider and the monthly profit report."""
