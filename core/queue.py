@@ -150,7 +150,28 @@ async def run_sweep(store: Store) -> dict[str, int]:
             out[name] = await fn()
         except Exception:
             log.exception("sweep step %s failed", name)
+    out["plugin_tasks"] = await run_plugin_tasks(store)
     return out
+
+
+async def run_plugin_tasks(store: Store) -> int:
+    """Run the periodic jobs plugins registered (`register_tasks`) whose interval has elapsed."""
+    from core.timeutil import now_ms
+
+    ran = 0
+    for name, every_seconds, fn in store.partners.tasks:
+        key = f"task_last_run:{name}"
+        last = await store.kv_int(key)
+        now = now_ms()
+        if last is not None and now - last < every_seconds * 1000:
+            continue
+        await store.kv_set(key, str(now))
+        try:
+            await fn(store)
+            ran += 1
+        except Exception:
+            log.exception("plugin task %s failed", name)
+    return ran
 
 
 async def watch_balance(store: Store) -> int | None:

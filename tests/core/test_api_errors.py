@@ -1,0 +1,102 @@
+"""Bad input gets a clear 4xx (Indonesian on buyer endpoints) and writes nothing (DESIGN §6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from core.tables import order_events, orders, outbox
+
+
+async def _counts(store: Any) -> tuple[int, int, int]:
+    return tuple([int(await store.db.fetch_val(select(func.count()).select_from(t)))  # type: ignore[return-value]
+                  for t in (orders, order_events, outbox)])
+
+
+GOOD = {"product": "ML86-S24", "user_id": "12345678", "zone_id": "2001", "whatsapp": "0812-3456-7890"}
+
+
+@pytest.mark.parametrize(("body", "status", "code", "field"), [
+    ({**GOOD, "product": "NO-SUCH"}, 422, "unknown_product", "product"),
+    ({**GOOD, "product": ""}, 422, "unknown_product", "product"),
+    ({**GOOD, "product": 123}, 422, "unknown_product", "product"),
+    ({**GOOD, "product": "JOKI-ML"}, 422, "unknown_product", "product"),  # login product: hidden
+    ({**GOOD, "product": "ML5000"}, 422, "product_unavailable", "product"),  # empty at the provider
+    ({k: v for k, v in GOOD.items() if k != "zone_id"}, 422, "missing_field", "zone_id"),
+    ({**GOOD, "zone_id": ""}, 422, "missing_field", "zone_id"),
+    ({**GOOD, "user_id": ""}, 422, "missing_field", "user_id"),
+    ({**GOOD, "user_id": "123|2001"}, 422, "invalid_field", "user_id"),
+    ({**GOOD, "user_id": {"x": 1}}, 422, "invalid_field", "user_id"),
+    ({**GOOD, "whatsapp": "abc"}, 422, "invalid_whatsapp", "whatsapp"),
+    ({**GOOD, "whatsapp": "0877887"}, 422, "whatsapp_too_short", "whatsapp"),
+    ({**GOOD, "whatsapp": "021-555-1234"}, 422, "whatsapp_not_mobile", "whatsapp"),
+    ({k: v for k, v in GOOD.items() if k != "whatsapp"}, 422, "invalid_whatsapp", "whatsapp"),
+    ({**GOOD, "user_id": "00000000"}, 422, "nickname_not_found", "user_id"),
+    ({"product": "GI60", "user_id": "812345678", "zone_id": "mars", "whatsapp": "081234567890"}, 422,
+     "invalid_choice", "zone_id"),
+    ({"product": "S10", "phone": "021-555", "whatsapp": "081234567890"}, 422, "invalid_phone", "phone"),
+])
+async def test_bad_order_input_is_refused_and_nothing_is_written(client: Any, store: Any, body: dict[str, Any],
+                                                                 status: int, code: str, field: str) -> None:
+    before = await _counts(store)
+    r = await client.post("/api/orders", json=body)
+    assert r.status_code == status, r.text
+    err = r.json()["error"]
+    assert err["code"] == code and err["field"] == field
+    assert err["message"] and err["message"] != code  # a human sentence from the message file
+    assert await _counts(store) == before
+
+
+async def test_messages_are_indonesian(sqlite_client: Any) -> None:
+    r = await sqlite_client.post("/api/orders", json={**GOOD, "whatsapp": "abc"})
+    assert "Nomor WhatsApp tidak valid" in r.json()["error"]["message"]
+    r = await sqlite_client.post("/api/orders", json={k: v for k, v in GOOD.items() if k != "zone_id"})
+    assert r.json()["error"]["message"] == "Zone ID wajib diisi."
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"", b"[1, 2]", b'"text"', b"\xff\xfe"])
+async def test_body_that_is_not_a_json_object_is_a_400(sqlite_client: Any, sqlite_store: Any, raw: bytes) -> None:
+    r = await sqlite_client.post("/api/orders", content=raw, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] in ("invalid_json", "invalid_body")
+    assert (await _counts(sqlite_store))[0] == 0
+
+
+async def test_unknown_order_and_category_are_404(sqlite_client: Any) -> None:
+    r = await sqlite_client.get("/api/orders/MADD-ZZZZZZ")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "order_not_found"
+    r = await sqlite_client.get("/api/orders/not-a-code")
+    assert r.status_code == 404
+    r = await sqlite_client.get("/api/catalog/no-such-game")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_category"
+
+
+async def test_order_code_lookup_is_case_insensitive(sqlite_client: Any) -> None:
+    r = await sqlite_client.post("/api/orders", json=GOOD)
+    code = r.json()["code"]
+    assert code.startswith("MADD-") and len(code) == 11
+    assert all(ch not in "ILOU" for ch in code[5:])
+    r = await sqlite_client.get(f"/api/orders/{code.lower()}")
+    assert r.status_code == 200 and r.json()["code"] == code
+
+
+async def test_order_creation_is_rate_limited_per_ip(sqlite_client: Any, sqlite_store: Any) -> None:
+    limit = sqlite_store.settings.order_rate_per_minute
+    statuses = [(await sqlite_client.post("/api/orders", json=GOOD)).status_code for _ in range(limit + 1)]
+    assert statuses[:limit] == [201] * limit
+    assert statuses[-1] == 429
+
+
+async def test_unknown_route_and_method_are_json_4xx(sqlite_client: Any) -> None:
+    r = await sqlite_client.get("/api/nope")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    r = await sqlite_client.get("/api/orders")
+    assert r.status_code == 405
+
+
+async def test_healthz(sqlite_client: Any) -> None:
+    r = await sqlite_client.get("/healthz")
+    assert r.status_code == 200
+    assert r.json() == {"status": "ok", "database": "ok", "queue": "ok"}
