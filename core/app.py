@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -32,7 +33,14 @@ async def healthz(request: Request) -> JSONResponse:
     except Exception:
         database = "down"
     queue = "ok"
-    body = {"status": "ok" if database == "ok" else "degraded", "database": database, "queue": queue}
+    huey = getattr(getattr(store.jobs, "queue", None), "huey", None)
+    if huey is not None:
+        try:
+            await asyncio.wait_for(asyncio.to_thread(huey.pending_count), timeout=3)
+        except Exception:
+            queue = "down"
+    ok = database == "ok" and queue == "ok"
+    body = {"status": "ok" if ok else "degraded", "database": database, "queue": queue}
     return JSONResponse(body, status_code=200 if database == "ok" else 503)
 
 

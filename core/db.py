@@ -27,7 +27,10 @@ def make_database(url: str) -> Database:
     if is_sqlite(url):
         path = url.split(":///", 1)[-1].split("?", 1)[0]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError:
+                pass  # reported when the database is first used
         return Database(url, timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
     return Database(url, min_size=1, max_size=20)
 

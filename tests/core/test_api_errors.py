@@ -100,3 +100,26 @@ async def test_healthz(sqlite_client: Any) -> None:
     r = await sqlite_client.get("/healthz")
     assert r.status_code == 200
     assert r.json() == {"status": "ok", "database": "ok", "queue": "ok"}
+
+
+async def test_healthz_reports_a_broken_queue_and_a_down_database(sqlite_store: Any, tmp_path: Any) -> None:
+    import httpx
+
+    from core.app import create_app
+    from core.db import make_database
+    from core.queue import HueyJobs, build_queue
+    from tests.conftest import make_settings
+
+    broken = make_settings(tmp_path, queue_url="redis://127.0.0.1:1/0")
+    sqlite_store.jobs = HueyJobs(build_queue(broken))
+    app = create_app(sqlite_store.settings, store=sqlite_store)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        r = await c.get("/healthz")
+        assert r.status_code == 200 and r.json()["queue"] == "down" and r.json()["status"] == "degraded"
+        real = sqlite_store.db
+        sqlite_store.db = make_database("sqlite+aiosqlite:////proc/no-such-dir/madd.db")
+        try:
+            r = await c.get("/healthz")
+        finally:
+            sqlite_store.db = real
+        assert r.status_code == 503 and r.json()["database"] == "down"
