@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from core.errors import ApiError
+from core.interfaces import DeliveryKind, WebhookDelivery
 from core.web.common import client_ip, store_of
 
 log = logging.getLogger(__name__)
@@ -23,8 +24,17 @@ async def payment_webhook(request: Request) -> JSONResponse:
         log.warning("%s webhook with a missing or wrong token from %s", store.gateway.name, client_ip(request))
         raise ApiError(401, "unauthorized", "Missing or wrong webhook token.")
     body = await request.body()
-    delivery = store.gateway.parse_webhook(body)
-    result = await store.payments.ingest_webhook(body, delivery)
+    try:
+        delivery = store.gateway.parse_webhook(body)
+    except Exception as exc:  # a parser bug must not lose the delivery: keep it raw for Banyu
+        log.exception("%s webhook parser failed", store.gateway.name)
+        delivery = WebhookDelivery(kind=DeliveryKind.UNPARSEABLE, reason=f"parser error: {type(exc).__name__}")
+    try:
+        result = await store.payments.ingest_webhook(body, delivery)
+    except Exception:  # could not even store it (database down): let the gateway retry
+        log.exception("%s webhook could not be stored", store.gateway.name)
+        return JSONResponse({"error": {"code": "unavailable", "message": "Delivery not stored, retry later."}},
+                            status_code=503)
     return JSONResponse({"ok": True, **result})
 
 
