@@ -48,3 +48,6 @@ def setup_logging(settings: Settings, level: int = logging.INFO) -> None:
     root.setLevel(level)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("huey").setLevel(logging.WARNING)
+    # At DEBUG these print query arguments (buyers' phone numbers): never below WARNING.
+    logging.getLogger("databases").setLevel(logging.WARNING)
+    logging.getLogger("aiosqlite").setLevel(logging.WARNING)

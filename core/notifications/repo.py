@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.db import row_dict
-from core.tables import outbox
+from core.tables import orders, outbox
 
 Conn = Any
 
@@ -56,9 +56,19 @@ async def by_message_id(conn: Conn, channel: str, provider_id: str) -> dict[str,
     return row_dict(await conn.fetch_one(q)) or None
 
 
-async def set_delivery(conn: Conn, message_pk: int, status: str, now: int) -> None:
-    await conn.execute(update(outbox).where(outbox.c.id == message_pk)
-                       .values(delivery_status=status, updated_at=now))
+async def advance_delivery(conn: Conn, channel: str, provider_id: str, status: str, lower: list[str],
+                           now: int) -> bool:
+    """Set delivery_status only over a lower-ranked one: forward-only even when webhooks race."""
+    q = (update(outbox)
+         .where(and_(outbox.c.channel == channel, outbox.c.message_id == provider_id,
+                     or_(outbox.c.delivery_status.is_(None), outbox.c.delivery_status.in_(lower))))
+         .values(delivery_status=status, updated_at=now).returning(outbox.c.id))
+    return await conn.fetch_one(q) is not None
+
+
+async def make_due(conn: Conn, message_id: int, now: int) -> None:
+    await conn.execute(update(outbox).where(and_(outbox.c.id == message_id, outbox.c.status == "pending"))
+                       .values(next_attempt_at=now, updated_at=now))
 
 
 async def for_order(conn: Conn, order_id: int) -> list[dict[str, Any]]:
@@ -75,3 +85,24 @@ async def recent(conn: Conn, limit: int = 100, status: str | None = None) -> lis
 
 async def get(conn: Conn, message_id: int) -> dict[str, Any] | None:
     return row_dict(await conn.fetch_one(select(outbox).where(outbox.c.id == message_id))) or None
+
+
+async def get_by_key(conn: Conn, key: str) -> dict[str, Any] | None:
+    return row_dict(await conn.fetch_one(select(outbox).where(outbox.c.key == key))) or None
+
+
+async def ids_by_keys(conn: Conn, keys: list[str]) -> dict[str, int]:
+    if not keys:
+        return {}
+    rows = await conn.fetch_all(select(outbox.c.key, outbox.c.id).where(outbox.c.key.in_(keys)))
+    return {r.key: int(r.id) for r in rows}
+
+
+async def failures(conn: Conn, statuses: tuple[str, ...], delivery_failures: tuple[str, ...],
+                   limit: int) -> list[dict[str, Any]]:
+    """Failed / unknown sends and accepted messages reported undeliverable, newest first, with order code."""
+    q = (select(outbox, orders.c.code.label("order_code"))
+         .select_from(outbox.outerjoin(orders, orders.c.id == outbox.c.order_id))
+         .where(or_(outbox.c.status.in_(statuses), outbox.c.delivery_status.in_(delivery_failures)))
+         .order_by(outbox.c.id.desc()).limit(limit))
+    return [row_dict(r) for r in await conn.fetch_all(q)]

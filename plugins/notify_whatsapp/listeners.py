@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "whatsapp"
 OWNER_KINDS = ("new_order", "payment", "unmatched_payment", "provider_failure", "low_balance",
-               "needs_deposit", "gateway_disconnected", "price_floor")
+               "needs_deposit", "needs_attention", "gateway_disconnected", "price_floor")
 BUYER_KINDS = ("order_received", "payment_received", "underpaid", "scheduled", "delivered", "failed",
                "cancelled", "expired", "order_status")
 
@@ -145,8 +145,13 @@ async def payment_unmatched(store: Any, payment: Any) -> None:
 
 
 def alert_key(kind: str, context: Mapping[str, Any]) -> str:
-    """`owner_<kind>:<x>` where x is the caller's `key`, else a payment id or order code, else a digest."""
-    for name in ("key", "payment_id", "code"):
+    """`owner_<kind>:<x>` where x is the core's `alert_key` (`store.alert_owner(kind, ctx, key)`) or the
+    caller's `key`, else a payment id or order code, else a digest of the context.
+
+    The core's key comes first: it tells apart two alerts of one order (a second late payment, a second
+    refusal), which the order code alone would merge into one message.
+    """
+    for name in ("alert_key", "key", "payment_id", "code"):
         value = context.get(name)
         if value not in (None, ""):
             return f"owner_{kind}:{stamp(value)}"
@@ -159,7 +164,25 @@ async def owner_alert(store: Any, kind: str, context: Mapping[str, Any]) -> None
         log.warning("whatsapp: no owner message for alert kind %r", kind)
         return
     ctx = {"store_name": _store_name(store), **dict(context or {})}
-    await enqueue(store, f"owner_{kind}", owner_number(store), ctx, alert_key(kind, ctx), ctx.get("order_id"))
+    key = alert_key(kind, ctx)  # from the alert as raised, before the order details are added
+    order_id = ctx.get("order_id")
+    order = await _alert_order(store, ctx.get("code"))
+    if order is not None:
+        # The order's details (product, target, amounts) make the alert actionable from the phone;
+        # the alert's own values win.
+        ctx = {**await _context(store, order), **ctx}
+        order_id = order_id or field(order, "id")
+    await enqueue(store, f"owner_{kind}", owner_number(store), ctx, key, order_id)
+
+
+async def _alert_order(store: Any, code: Any) -> Any:
+    if not code:
+        return None
+    try:
+        return await maybe_await(store.orders.get_by_code(str(code)))
+    except Exception:  # the alert matters more than its details
+        log.exception("whatsapp: could not load order %s for an owner alert", code)
+        return None
 
 
 async def reply_order_status(store: Any, sender: str, text: str, message_id: str = "") -> Any:
