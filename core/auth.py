@@ -1,4 +1,4 @@
-"""Admin accounts: scrypt password hashes, first-admin creation."""
+"""Admin accounts: scrypt password hashes, first-admin creation, login checks."""
 
 from __future__ import annotations
 
@@ -8,12 +8,16 @@ import hmac
 import secrets
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from core.tables import admins
 from core.timeutil import now_ms
 
 _N, _R, _P = 2**14, 8, 1
+MIN_PASSWORD_LENGTH = 10
+
+# Checked when the username is unknown, so a wrong name costs the same time as a wrong password.
+_DUMMY_HASH = ""
 
 
 def hash_password(password: str) -> str:
@@ -34,14 +38,37 @@ def verify_password(password: str, stored: str) -> bool:
         return False
 
 
+def session_fingerprint(admin: dict[str, Any]) -> str:
+    """A short tag of the stored hash: a changed password invalidates every session signed before it."""
+    return hashlib.sha256(f"{admin['id']}:{admin['password_hash']}".encode()).hexdigest()[:16]
+
+
 async def get_admin(db: Any, username: str) -> dict[str, Any] | None:
     row = await db.fetch_one(select(admins).where(admins.c.username == username))
     return dict(row._mapping) if row else None
 
 
+async def authenticate(db: Any, username: str, password: str) -> dict[str, Any] | None:
+    """The admin row when the password is right, else None (same work either way)."""
+    global _DUMMY_HASH
+    admin = await get_admin(db, username.strip()[:80]) if username else None
+    if admin is None:
+        if not _DUMMY_HASH:
+            _DUMMY_HASH = hash_password(secrets.token_urlsafe(12))
+        verify_password(password, _DUMMY_HASH)
+        return None
+    return admin if verify_password(password, admin["password_hash"]) else None
+
+
 async def create_admin(db: Any, username: str, password: str) -> None:
     await db.execute(insert(admins).values(username=username, password_hash=hash_password(password),
                                            created_at=now_ms()))
+
+
+async def set_password(db: Any, username: str, password: str) -> bool:
+    row = await db.fetch_one(update(admins).where(admins.c.username == username)
+                             .values(password_hash=hash_password(password)).returning(admins.c.id))
+    return row is not None
 
 
 async def ensure_first_admin(db: Any, password: str | None) -> str | None:

@@ -183,9 +183,14 @@ class Settings:
         return out
 
 
+_URL_PASSWORD = re.compile(r"(://[^:/@]*:)[^@/]*@")
+
+
 def _masked(value: Any) -> Any:
     if isinstance(value, Secret):
         return "********" if value else ""
+    if isinstance(value, str) and "://" in value:
+        return _URL_PASSWORD.sub(r"\1********@", value)
     if isinstance(value, Mapping):
         return {k: _masked(v) for k, v in value.items()}
     if isinstance(value, tuple):

@@ -11,6 +11,10 @@ from core.tables import deposits, order_events, orders, payments
 
 Conn = Any
 
+# A payment on an order is money received whatever Banyu later marked it (`refunded` / `ignored`): what went
+# back is the order's `refund_made_idr`, counted separately. Unmatched payments are not revenue.
+ON_ORDER = ("matched", "refunded", "ignored")
+
 
 async def insert_deposit(conn: Conn, values: dict[str, Any]) -> dict[str, Any]:
     return row_dict(await conn.fetch_one(insert(deposits).values(**values).returning(*deposits.c)))
@@ -30,8 +34,8 @@ async def deposits_between(conn: Conn, start: int, end: int) -> list[dict[str, A
 
 async def payments_between(conn: Conn, start: int, end: int) -> list[dict[str, Any]]:
     rows = await conn.fetch_all(select(payments.c.paid_at, payments.c.amount_idr, payments.c.fee_idr)
-                                .where(and_(payments.c.state == "matched", payments.c.paid_at >= start,
-                                            payments.c.paid_at < end)))
+                                .where(and_(payments.c.order_id.is_not(None), payments.c.state.in_(ON_ORDER),
+                                            payments.c.paid_at >= start, payments.c.paid_at < end)))
     return [row_dict(r) for r in rows]
 
 
@@ -44,6 +48,7 @@ async def successes_between(conn: Conn, start: int, end: int) -> list[dict[str, 
 
 
 async def refunds_between(conn: Conn, start: int, end: int) -> list[dict[str, Any]]:
+    """Refunds made, dated by the order's last update (the refund is the last thing done to such an order)."""
     q = (select(orders.c.updated_at, orders.c.refund_made_idr)
          .where(and_(orders.c.refund_made_idr > 0, orders.c.updated_at >= start, orders.c.updated_at < end)))
     return [row_dict(r) for r in await conn.fetch_all(q)]

@@ -16,12 +16,19 @@ from typing import TYPE_CHECKING, Any
 from core.errors import invalid
 from core.ledger import repo
 from core.money import percent_of
+from core.settings import DepositMethod
 from core.timeutil import WIB, from_ms, now_ms, to_ms
 
 if TYPE_CHECKING:
     from core.store import Store
 
 TERMS = ("revenue_idr", "refunds_idr", "provider_cost_idr", "payment_fees_idr", "deposit_fees_idr")
+
+# The owner's fee rules (DESIGN §5); `fees.deposit_methods` in settings.yaml overrides or adds to them.
+# Pulsa costs Rp 8.000–10.000 per top-up: 9.000 is the default, Banyu edits the actual fee.
+DEFAULT_DEPOSIT_METHODS = {"gopay": DepositMethod(percent_bp=70, fixed_idr=2000), "bank": DepositMethod(),
+                           "pulsa": DepositMethod(fixed_idr=9000)}
+OTHER_METHOD = "lainnya"
 
 
 @dataclass
@@ -92,15 +99,22 @@ class Ledger:
     def __init__(self, store: Store) -> None:
         self.store = store
 
+    def methods(self) -> dict[str, DepositMethod]:
+        """Every deposit method with its fee rule, `lainnya` (other, no default fee) last."""
+        merged = {**DEFAULT_DEPOSIT_METHODS, **self.store.settings.deposit_methods}
+        merged.setdefault(OTHER_METHOD, DepositMethod())
+        return merged
+
     def fee_for(self, method: str, amount_idr: int) -> int:
-        m = self.store.settings.deposit_methods.get(method)
+        """The default fee: percentage rounded up to a whole Rupiah, plus the fixed part."""
+        m = self.methods().get(method)
         return percent_of(amount_idr, m.percent_bp) + m.fixed_idr if m else 0
 
     async def record_deposit(self, amount_idr: Any, method: str, *, fee_idr: Any = None, note: str = "",
                              actor: str = "", deposited_at: int | None = None) -> dict[str, Any]:
         if isinstance(amount_idr, bool) or not isinstance(amount_idr, int) or amount_idr <= 0:
             raise invalid("invalid_field", "amount_idr", label="Jumlah deposit")
-        if method not in self.store.settings.deposit_methods and method != "lainnya":
+        if method not in self.methods():
             raise invalid("invalid_choice", "method", label="Metode")
         if fee_idr in (None, ""):
             fee = self.fee_for(method, amount_idr)

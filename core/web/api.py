@@ -40,11 +40,9 @@ async def catalog(request: Request) -> JSONResponse:
 
 
 async def catalog_detail(request: Request) -> JSONResponse:
-    store = store_of(request)
-    category = await store.catalog.category(request.path_params["slug"])
-    if category is None or not category["is_enabled"]:
+    category, products = await store_of(request).catalog.view(request.path_params["slug"])
+    if category is None or not products:  # unknown, disabled, or e.g. a brand of login-only products
         raise ApiError(404, "unknown_category")
-    products = await store.catalog.products(category["slug"])
     return JSONResponse(category_json({**category, "product_count": len(products)}, products))
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from core.catalog.grouping import group_key, group_rank
 from core.errors import ApiError
 from core.money import units_for
 from core.orders import codes
@@ -51,26 +53,75 @@ async def home(request: Request) -> Response:
         "category_count": len(cats)})
 
 
-def _grouped(products: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
-    groups: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
-    for p in sorted(products, key=lambda p: (not p["is_available"], p["price_idr"])):
+GROUP_CAP = 12  # items shown in the open group before "Lihat semua": a 1,231-item brand must not render every row
+CLOSED_CAP = 6  # items a collapsed group carries (seen when opened without the script)
+SEARCH_CAP = 60  # matches shown for a search; narrower words show the rest
+MAX_QUERY = 60
+
+
+@dataclass
+class GroupView:
+    key: str
+    name: str
+    items: list[dict[str, Any]]  # what is rendered
+    total: int  # items in the group (the "Lihat semua" count)
+    available: int
+    is_open: bool
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.items)
+
+
+def group_products(products: list[dict[str, Any]], *, query: str = "", expand: str = "",
+                   selected: str = "") -> list[GroupView]:
+    """The category page's groups: common groups first, available items first (cheapest first), each group
+    capped at GROUP_CAP unless expanded (`expand` = its key, or the group of the `selected` product)."""
+    words = query.lower().split()
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for p in sorted(products, key=lambda p: (not p["is_available"], p["price_idr"], p["code"])):
         if p["is_below_floor"]:
             continue  # would sell at a loss: hidden until Banyu changes the markup
+        if words and not all(w in p["name"].lower() or w == p["code"].lower() for w in words):
+            continue
         groups.setdefault(p["group_name"] or "Item", []).append(p)
-    return sorted(groups.items(), key=lambda g: (-sum(1 for p in g[1] if p["is_available"]), g[0]))
+    if selected:
+        expand = next((group_key(g) for g, items in groups.items() if any(p["code"] == selected for p in items)),
+                      expand)
+    ordered = sorted(groups.items(), key=lambda g: (group_rank(g[0]), -sum(p["is_available"] for p in g[1]), g[0]))
+    views, budget = [], SEARCH_CAP
+    for i, (name, items) in enumerate(ordered):
+        key = group_key(name)
+        available = sum(1 for p in items if p["is_available"])
+        is_open = bool(words) or key == expand or (not expand and i == 0)
+        if key == expand:
+            shown = items
+        elif words:
+            shown = items[:max(budget, 0)]
+            budget -= len(shown)
+        else:
+            shown = items[:GROUP_CAP if is_open else CLOSED_CAP]
+        views.append(GroupView(key, name, shown, len(items), available, is_open))
+    return views
+
+
+def _query_of(request: Request) -> tuple[str, str]:
+    q = " ".join(request.query_params.get("q", "").split())[:MAX_QUERY]
+    return q, request.query_params.get("grup", "")[:80]
 
 
 async def _category_page(request: Request, slug: str, form: dict[str, Any] | None = None,
                          error: ApiError | None = None) -> Response:
     store = store_of(request)
-    category = await store.catalog.category(slug)
-    if category is None or not category["is_enabled"]:
+    category, products = await store.catalog.view(slug)
+    if category is None or not products:
         return render(request, "not_found.html", {"message": store.messages.get("unknown_category")}, 404)
-    products = await store.catalog.products(slug)
+    query, expand = _query_of(request)
     return render(request, "category.html", {
         "category": category, "fields": json.loads(category["fields_json"]),
-        "nickname_check": bool(category["nickname_code"]), "groups": _grouped(products),
-        "product_total": len(products), "form": form or {},
+        "nickname_check": bool(category["nickname_code"]),
+        "groups": group_products(products, query=query, expand=expand, selected=(form or {}).get("product", "")),
+        "product_total": len(products), "query": query, "form": form or {},
         "error": error and (error.message or store.messages.get(error.code, error.params)),
         "error_field": error and error.field,
     }, status_code=error.status if error else 200)
@@ -78,6 +129,19 @@ async def _category_page(request: Request, slug: str, form: dict[str, Any] | Non
 
 async def category(request: Request) -> Response:
     return await _category_page(request, request.path_params["slug"])
+
+
+async def category_products(request: Request) -> Response:
+    """The product list alone (what the page's script swaps in for a search or a "Lihat semua")."""
+    store = store_of(request)
+    slug = request.path_params["slug"]
+    category, products = await store.catalog.view(slug)
+    if category is None or not products:
+        return Response("", status_code=404)
+    query, expand = _query_of(request)
+    return render(request, "_products.html", {
+        "category": category, "groups": group_products(products, query=query, expand=expand),
+        "product_total": len(products), "query": query, "form": {}})
 
 
 async def checkout(request: Request) -> Response:
@@ -131,6 +195,7 @@ routes = [
     Route("/", home, methods=["GET"]),
     Route("/c/{slug}", category, methods=["GET"]),
     Route("/c/{slug}", checkout, methods=["POST"]),
+    Route("/c/{slug}/produk", category_products, methods=["GET"]),
     Route("/pesanan/{code}", invoice, methods=["GET"]),
     Route("/cek", lookup, methods=["GET"]),
 ]

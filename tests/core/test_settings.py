@@ -42,6 +42,10 @@ def test_secrets_are_masked_everywhere() -> None:
     text = repr(s) + str(s.public_dict())
     assert "super-secret-value-123" not in text and "tok-secret-456" not in text
     assert repr(Secret("x")) == "Secret('********')"
+    with_password = load_settings(ROOT / "settings.yaml",
+                                  {"MADD_DATABASE_URL": "postgresql+asyncpg://madd:pw-s3cret@db:5432/madd"})
+    assert "pw-s3cret" not in str(with_password.public_dict())
+    assert with_password.public_dict()["database_url"] == "postgresql+asyncpg://madd:********@db:5432/madd"
 
 
 @pytest.mark.parametrize(("env", "names"), [

@@ -18,7 +18,53 @@
     });
   }
   filter('cat-filter', '.card', false);
-  filter('product-filter', '.product', true);
+
+  // Category page: the server renders a capped list per group; searching and "Lihat semua" fetch the
+  // matching part from /c/<slug>/produk instead of reloading the page (which would lose what was typed).
+  var list = document.getElementById('product-list');
+  if (list) {
+    var slug = list.getAttribute('data-slug');
+    var search = document.getElementById('product-filter');
+    var timer = null;
+    var load = function (params, openKey) {
+      var chosen = document.querySelector('input[name="product"]:checked');
+      var qs = Object.keys(params).filter(function (k) { return params[k]; })
+        .map(function (k) { return k + '=' + encodeURIComponent(params[k]); }).join('&');
+      return fetch('/c/' + slug + '/produk' + (qs ? '?' + qs : ''))
+        .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+        .then(function (html) {
+          list.innerHTML = html;
+          if (chosen) {
+            var again = list.querySelector('input[name="product"][value="' + chosen.value + '"]');
+            if (again) again.checked = true;
+          }
+          if (openKey) {
+            var g = document.getElementById('grup-' + openKey);
+            if (g) { g.open = true; g.scrollIntoView({block: 'start'}); }
+          }
+        });
+    };
+    if (search) {
+      search.addEventListener('input', function () {
+        clearTimeout(timer);
+        timer = setTimeout(function () { load({q: search.value.trim()}).catch(function () {}); }, 250);
+      });
+      var searchForm = document.getElementById('product-search');
+      if (searchForm) searchForm.addEventListener('submit', function (e) {
+        e.preventDefault();
+        clearTimeout(timer);
+        load({q: search.value.trim()}).catch(function () { searchForm.submit(); });
+      });
+    }
+    list.addEventListener('click', function (e) {
+      var more = e.target.closest ? e.target.closest('a.more') : null;
+      if (!more) return;
+      e.preventDefault();
+      var key = more.getAttribute('data-grup');
+      load({q: search ? search.value.trim() : '', grup: key}, key)
+        .catch(function () { window.location = more.href; });
+    });
+  }
 
   var form = document.getElementById('order-form');
   var btn = document.getElementById('check-nick');
