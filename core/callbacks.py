@@ -9,6 +9,7 @@ from sqlalchemy import and_, insert, select, update
 
 from core.db import row_dict
 from core.interfaces import ProviderStatus, StatusUpdate
+from core.tables import orders
 from core.tables import provider_callbacks as T
 from core.timeutil import now_ms
 
@@ -29,7 +30,12 @@ class Callbacks:
             row_id = await store.db.execute(insert(T).values(
                 provider=store.provider.name, reference=u.reference, status=u.status.value, note=u.note or "",
                 cost_idr=u.cost_idr, body=body.decode("utf-8", "replace")[:8000], received_at=now_ms()))
-            order = await store.fulfilment.apply_status(u, source="callback")
+            try:
+                order = await store.fulfilment.apply_status(u, source="callback")
+            except Exception:  # stored already: the sweep applies it later; the provider still gets a 2xx
+                log.exception("applying callback %s for %s failed; kept for the sweep", row_id, u.reference)
+                kept += 1
+                continue
             if order is None:
                 kept += 1
                 log.info("callback for unknown reference %s kept for later", u.reference)
@@ -46,3 +52,18 @@ class Callbacks:
             await self.store.db.execute(update(T).where(T.c.id.in_(ids)).values(applied_at=now_ms()))
         return [StatusUpdate(reference=r["reference"], status=ProviderStatus(r["status"]), note=r["note"],
                              cost_idr=r["cost_idr"]) for r in rows]
+
+    async def apply_kept(self, limit: int = 100) -> int:
+        """Stored callbacks not yet applied whose reference an order carries now (applying failed, or the
+        process died between storing the order reply and taking its pending callbacks). Forward-only, so
+        applying one twice changes nothing."""
+        store = self.store
+        rows = [row_dict(r) for r in await store.db.fetch_all(
+            select(T).select_from(T.join(orders, orders.c.provider_ref == T.c.reference))
+            .where(T.c.applied_at.is_(None)).order_by(T.c.id).limit(limit))]
+        for r in rows:
+            await store.fulfilment.apply_status(StatusUpdate(
+                reference=r["reference"], status=ProviderStatus(r["status"]), note=r["note"],
+                cost_idr=r["cost_idr"]), source="callback")
+            await store.db.execute(update(T).where(T.c.id == r["id"]).values(applied_at=now_ms()))
+        return len(rows)

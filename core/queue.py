@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
 from core.settings import ConfigError, Settings
+from core.timeutil import now_ms
 
 if TYPE_CHECKING:
     from core.store import Store
@@ -144,7 +145,8 @@ async def run_sweep(store: Store) -> dict[str, int]:
     """Everything periodic that keeps state moving if a queued task was lost (run at start, then each minute)."""
     out: dict[str, int] = {}
     for name, fn in (("fulfil", store.fulfilment.sweep_due), ("expire", store.orders.expire_due),
-                     ("settle", store.fulfilment.sweep_unsettled), ("poll", store.fulfilment.sweep_processing),
+                     ("settle", store.fulfilment.sweep_unsettled), ("callbacks", store.callbacks.apply_kept),
+                     ("poll", store.fulfilment.sweep_processing),
                      ("payments", store.payments.reprocess_events), ("outbox", store.outbox.send_due)):
         try:
             out[name] = await fn()
@@ -175,27 +177,36 @@ async def run_plugin_tasks(store: Store) -> int:
 
 
 async def watch_balance(store: Store) -> int | None:
+    """Poll the provider balance into kv `provider_balance_idr`; alert Banyu once per low-balance spell.
+
+    "Already alerted" is its own kv flag: fulfilment also writes the balance after each order, so comparing
+    with the previous value would miss a drop caused by an order.
+    """
     balance = await store.provider.fetch_balance()
     if balance is None:
         return None
     previous = await store.kv_int("provider_balance_idr")
     await store.kv_set("provider_balance_idr", str(balance))
     threshold = store.settings.low_balance_idr
-    if balance < threshold and (previous is None or previous >= threshold):
+    alerted = await store.kv_get("low_balance_alerted") == "1"
+    if balance < threshold and not alerted:
+        await store.kv_set("low_balance_alerted", "1")
         await store.alert_owner("low_balance", {"balance_idr": balance, "threshold_idr": threshold},
-                                key=f"low_balance:{balance}")
-    if previous is not None and previous < balance:
-        # a top-up: flagged orders may now be covered
+                                key=f"low_balance:{now_ms()}")
+    elif balance >= threshold and alerted:
+        await store.kv_set("low_balance_alerted", "0")
+    if previous is None or previous < balance:
+        # A top-up (or the first reading): orders held for the deposit that it now covers are due again.
         await release_deposit_flags(store, balance)
     return balance
 
 
-async def release_deposit_flags(store: Store, balance: int) -> None:
-    from sqlalchemy import and_, update
+async def release_deposit_flags(store: Store, balance: int) -> list[int]:
+    from core.orders import repo as orders_repo
 
-    from core.tables import orders as T
-    from core.timeutil import now_ms
-
-    await store.db.execute(update(T).where(and_(T.c.status == "paid", T.c.flag == "needs_deposit",
-                                                T.c.cost_estimate_idr <= balance))
-                           .values(flag=None, fulfil_at=now_ms(), updated_at=now_ms()))
+    released = await orders_repo.release_deposit_flags(store.db, balance, schedule=not store.settings.is_manual)
+    for order in released:
+        await orders_repo.add_event(store.db, order["id"], "system", None, None,
+                                    f"saldo provider cukup lagi ({balance})")
+        store.fulfilment.schedule(order, delay=0)
+    return [o["id"] for o in released]

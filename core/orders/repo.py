@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from databases import Database
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, case, func, insert, or_, select, update
 
 from core.db import dialect_name, row_dict, write_transaction
 from core.orders.states import Status
@@ -69,6 +69,13 @@ async def timeline(conn: Conn, order_id: int) -> list[dict[str, Any]]:
     return [row_dict(r) for r in rows]
 
 
+def unrefunded_paid() -> Any:
+    """SQL for what the buyer paid and has not had back, read inside the UPDATE itself: a payment landing
+    while an order is cancelled, expired or failed still counts in its refund owed."""
+    owed = orders.c.amount_paid_idr - orders.c.refund_made_idr
+    return case((owed > 0, owed), else_=0)
+
+
 async def conditional_update(conn: Conn, order_id: int, from_statuses: Iterable[str],
                              values: dict[str, Any], extra: Any = None) -> dict[str, Any] | None:
     """`UPDATE orders SET … WHERE id = :id AND status IN (…) [AND extra] RETURNING *` — the race-safe claim."""
@@ -88,8 +95,14 @@ async def transition(db: Database, order_id: int, *, to: str, trigger: str, acto
     Returns (order after, previous status) or None when the order was not in `from_statuses` (someone else
     got there first, or the move is not allowed).
     """
+    # The previous status is read under the row lock (PostgreSQL READ COMMITTED would otherwise let a
+    # concurrent transition slip in between, and the timeline would show a move that never happened).
+    query = select(orders.c.status).where(orders.c.id == order_id)
+    if dialect_name(db) == "postgresql":
+        query = query.with_for_update()
+
     async def run(c: Conn) -> tuple[dict[str, Any], str] | None:
-        before = await c.fetch_one(select(orders.c.status).where(orders.c.id == order_id))
+        before = await c.fetch_one(query)
         if before is None:
             return None
         after = await conditional_update(c, order_id, from_statuses, {**(values or {}), "status": to}, extra)
@@ -128,13 +141,71 @@ async def list_orders(conn: Conn, *, status: str | None = None, before_id: int |
     return [row_dict(r) for r in await conn.fetch_all(q)]
 
 
+# A flag that still lets the cooldown task and the sweep claim: the provider was unreachable, try again.
+AUTO_RETRY_FLAG = "retry_later"
+
+
+def claimable_flag() -> Any:
+    """Automatic claims skip flagged orders (Banyu's or the balance watchdog's call), except retry_later."""
+    return or_(orders.c.flag.is_(None), orders.c.flag == AUTO_RETRY_FLAG)
+
+
 async def due_for_fulfilment(conn: Conn, now: int, limit: int = 100) -> list[int]:
     rows = await conn.fetch_all(
         select(orders.c.id).where(and_(orders.c.status == Status.PAID, orders.c.fulfil_at.is_not(None),
-                                       orders.c.fulfil_at <= now, orders.c.flag.is_(None)))
+                                       orders.c.fulfil_at <= now, claimable_flag()))
         .order_by(orders.c.fulfil_at).limit(limit)
     )
     return [r.id for r in rows]
+
+
+async def unsettled(conn: Conn, limit: int = 100) -> list[dict[str, Any]]:
+    """Processing orders without a provider reference: an unknown reply, or a worker that died mid-call."""
+    rows = await conn.fetch_all(
+        select(orders.c.id, orders.c.claimed_at, orders.c.flag)
+        .where(and_(orders.c.status == Status.PROCESSING, orders.c.provider_ref.is_(None)))
+        .order_by(orders.c.id).limit(limit))
+    return [row_dict(r) for r in rows]
+
+
+async def polling(conn: Conn, limit: int = 500) -> list[dict[str, Any]]:
+    """Processing orders with a provider reference, and where their status polling stands."""
+    rows = await conn.fetch_all(
+        select(orders.c.id, orders.c.claimed_at, orders.c.updated_at, orders.c.poll_count, orders.c.last_polled_at,
+               orders.c.flag)
+        .where(and_(orders.c.status == Status.PROCESSING, orders.c.provider_ref.is_not(None)))
+        .order_by(orders.c.id).limit(limit))
+    return [row_dict(r) for r in rows]
+
+
+async def take_settle_turn(conn: Conn, order_id: int, now: int, min_gap_ms: int) -> dict[str, Any] | None:
+    """One status lookup at a time for an order without a reference (one statement): two settle jobs firing
+    together must not both decide — the second would no longer see the trxid the first just adopted."""
+    return await conditional_update(conn, order_id, [Status.PROCESSING],
+                                    {"last_polled_at": now, "updated_at": orders.c.updated_at},
+                                    and_(orders.c.provider_ref.is_(None),
+                                         or_(orders.c.last_polled_at.is_(None),
+                                             orders.c.last_polled_at <= now - min_gap_ms)))
+
+
+async def record_poll(conn: Conn, order_id: int, now: int) -> dict[str, Any] | None:
+    """Count one status poll of a processing order (the back-off grows with the count); None when the
+    order no longer waits for its provider."""
+    return await conditional_update(conn, order_id, [Status.PROCESSING],
+                                    {"poll_count": orders.c.poll_count + 1, "last_polled_at": now,
+                                     "updated_at": orders.c.updated_at},  # a poll is not a change of the order
+                                    orders.c.provider_ref.is_not(None))
+
+
+async def release_deposit_flags(conn: Conn, balance_idr: int, schedule: bool = True) -> list[dict[str, Any]]:
+    """`needs_deposit` orders the provider balance covers again: due now, or (manual mode) waiting for
+    Banyu's confirm again. One statement; returns them."""
+    now = now_ms()
+    rows = await conn.fetch_all(
+        update(orders).where(and_(orders.c.status == Status.PAID, orders.c.flag == "needs_deposit",
+                                  orders.c.cost_estimate_idr <= balance_idr))
+        .values(flag=None, fulfil_at=now if schedule else None, updated_at=now).returning(*orders.c))
+    return [row_dict(r) for r in rows]
 
 
 async def ids_by_status(conn: Conn, statuses: Iterable[str], limit: int = 200,
@@ -151,9 +222,21 @@ async def count_by_status(conn: Conn) -> dict[str, int]:
     return {r[0]: int(r[1]) for r in rows}
 
 
-async def known_provider_refs(conn: Conn, limit: int = 500) -> frozenset[str]:
+# The timeline row written when the provider takes an order; `known_provider_refs` reads the reference back.
+ACCEPTED_PREFIX = "diterima provider: "
+
+
+async def known_provider_refs(conn: Conn, limit: int = 500, order_id: int | None = None) -> frozenset[str]:
+    """References a settle must not adopt: those other orders carry, and (with `order_id`) this order's own
+    earlier attempts — after a retry its failed provider order is still in the provider's list."""
     rows = await conn.fetch_all(
         select(orders.c.provider_ref).where(orders.c.provider_ref.is_not(None))
         .order_by(orders.c.id.desc()).limit(limit)
     )
-    return frozenset(r.provider_ref for r in rows)
+    refs = {r.provider_ref for r in rows}
+    if order_id is not None:
+        events = await conn.fetch_all(select(order_events.c.reason).where(and_(
+            order_events.c.order_id == order_id, order_events.c.actor == "provider",
+            order_events.c.reason.like(ACCEPTED_PREFIX + "%"))))  # bound: databases mangles a literal %
+        refs.update(e.reason[len(ACCEPTED_PREFIX):].split(" ", 1)[0] for e in events)
+    return frozenset(refs)

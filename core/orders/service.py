@@ -211,13 +211,14 @@ class OrderService:
             f.schedule(after)
             return after
         if action == "cancel":
-            refund = order["amount_paid_idr"] - order["refund_made_idr"]
             return await self._move(order, Status.CANCELLED, "cancel", actor,
-                                    {"fulfil_at": None, "refund_owed_idr": max(refund, 0)},
+                                    {"fulfil_at": None, "refund_owed_idr": repo.unrefunded_paid()},
                                     str(body.get("reason") or "dibatalkan admin"))
         if action == "retry":
+            # No second cooldown; in manual mode the retry waits for Banyu's confirm like any paid order.
+            fulfil_at = None if self.store.settings.is_manual else now_ms()
             after = await self._move(order, Status.PAID, "retry", actor,
-                                     {"fulfil_at": now_ms(), "flag": None, "provider_ref": None,
+                                     {"fulfil_at": fulfil_at, "flag": None, "provider_ref": None,
                                       "provider_status": None, "refund_owed_idr": 0}, "coba kirim ulang")
             f.schedule(after, delay=0)
             return after
@@ -225,8 +226,10 @@ class OrderService:
             note = body.get("note")
             if not isinstance(note, str) or not note.strip():
                 raise invalid("note_required", "note")
+            # Delivered by hand: the buyer has the item, so nothing is owed back any more.
             return await self._move(order, Status.SUCCESS, "mark-delivered", actor,
-                                    {"fulfil_at": None, "provider_note": note.strip()[:2000], "flag": None},
+                                    {"fulfil_at": None, "provider_note": note.strip()[:2000], "flag": None,
+                                     "refund_owed_idr": 0},
                                     f"dikirim manual: {note.strip()[:200]}")
         if action == "resend-message":
             await self.store.outbox.resend_last(order["id"])
@@ -253,13 +256,11 @@ class OrderService:
                                        column="expires_at")
         count = 0
         for order_id in ids:
-            order = await repo.get(store.db, order_id)
-            if order is None:
-                continue
             result = await repo.transition(
                 store.db, order_id, to=Status.EXPIRED, trigger="expire", actor="system",
                 from_statuses=[s.value for s in OPEN_FOR_PAYMENT], reason="batas waktu pembayaran habis",
-                values={"refund_owed_idr": order["amount_paid_idr"]}, extra=orders_table.c.expires_at <= now)
+                values={"refund_owed_idr": repo.unrefunded_paid(), "fulfil_at": None},
+                extra=orders_table.c.expires_at <= now)
             if result:
                 count += 1
                 await store.emit("order_status_changed", order=result[0], old=result[1], new="expired",

@@ -40,6 +40,8 @@ _ACCESS = re.compile(r"tidak diizinkan|not allowed|whitelist|\bsign\b|signature|
 _SERVICE = re.compile(r"layanan|service|produk|product|kosong|empty|unavailable|tidak tersedia|"
                       r"maintenance|gangguan|stok|stock|nonaktif", re.I)
 _OUTAGE = re.compile(r"gangguan|maintenance|sedang perbaikan", re.I)
+# The store sent a game code the provider does not know (game_rules.yaml is out of date): not the buyer's ID.
+_BAD_GAME_CODE = re.compile(r"kode game|game code|code game", re.I)
 _TARGET = re.compile(r"tujuan salah|tidak valid|tidak ditemukan|invalid|not found", re.I)
 
 
@@ -91,9 +93,12 @@ class VipResellerProvider:
         return None
 
     async def fetch_catalog(self) -> list[CatalogItem]:
+        known = self.level
         level = await self.fetch_level()
         if level is None:
-            log.warning("vipreseller: profile unavailable; pricing the catalog at the basic tier")
+            # A passing profile hiccup must not re-price the whole store: keep the last level seen, if any.
+            level = known
+            log.warning("vipreseller: profile unavailable; pricing the catalog at the %s tier", tier_for(level))
         tier = tier_for(level)
         items: list[CatalogItem] = []
         for section in ("game", "prepaid"):
@@ -118,7 +123,7 @@ class VipResellerProvider:
         zone = str(target.get("zone_id") or "").strip()
         reply = await self.client.get_nickname(rules.nickname_code, user_id, zone)
         if reply.outcome is CallOutcome.REFUSED:
-            if any(p.search(reply.message) for p in (_DEPOSIT, _ACCESS, _OUTAGE)):
+            if any(p.search(reply.message) for p in (_DEPOSIT, _ACCESS, _OUTAGE, _BAD_GAME_CODE)):
                 # Our account's problem, not the buyer's ID: do not tell the buyer the ID is wrong.
                 return NicknameResult(is_found=False, is_error=True, message=reply.message)
             return NicknameResult(is_found=False, message=reply.message)
