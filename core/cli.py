@@ -78,7 +78,13 @@ async def _prepare(settings: Settings, sync_if_empty: bool) -> tuple[str | None,
         password = await ensure_first_admin(store.db, settings.admin_password.get() or None)
         result = None
         if sync_if_empty and await store.catalog.is_empty():
-            result = await store.catalog.sync(progress=_progress)
+            from core.catalog.service import CatalogSyncError
+
+            try:
+                result = await store.catalog.sync(progress=_progress)
+            except CatalogSyncError as exc:
+                # The store still starts: the worker retries the sync every catalog_sync_seconds.
+                print(f"  catalog sync failed ({exc}); the worker will retry it", file=sys.stderr)
         return password, result
     finally:
         await store.close()
@@ -257,7 +263,13 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         print(f"applied: {', '.join(applied) or 'nothing (up to date)'}")
         return 0
     if args.command == "sync-catalog":
-        result = asyncio.run(_with_store(settings, lambda s: s.catalog.sync(progress=_progress)))
+        from core.catalog.service import CatalogSyncError
+
+        try:
+            result = asyncio.run(_with_store(settings, lambda s: s.catalog.sync(progress=_progress)))
+        except CatalogSyncError as exc:
+            print(f"catalog sync failed, the old catalog is kept: {exc}", file=sys.stderr)
+            return 1
         print(f"{result.total} products: {result.inserted} new, {result.updated} changed, "
               f"{result.unchanged} unchanged, {result.removed} removed")
         return 0

@@ -1,7 +1,8 @@
 """Numbered migrations. Each module `mNNNN_<name>.py` defines `statements(dialect) -> list[str]`.
 
 `migrate(db)` applies the ones not yet recorded in `schema_migrations`, each in its own transaction, and is
-safe to run from several processes at once (the version row is the lock: a second runner sees it and skips).
+safe to run from several processes at once (an advisory lock on PostgreSQL; on SQLite the version row is
+checked inside a write transaction).
 A migration, once released, is never edited: schema changes are new modules.
 """
 
@@ -27,7 +28,21 @@ def _modules() -> list[tuple[int, str]]:
     return sorted(found)
 
 
+MIGRATION_LOCK = 7_245_310  # PostgreSQL advisory lock id: one migrator at a time across processes
+
+
 async def migrate(db: Database) -> list[str]:
+    if dialect_name(db) != "postgresql":
+        return await _migrate(db)
+    async with db.connection() as conn:
+        await conn.execute(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+        try:
+            return await _migrate(db)
+        finally:
+            await conn.execute(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+
+
+async def _migrate(db: Database) -> list[str]:
     dialect = dialect_name(db)
     await db.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR(200) NOT NULL,"
@@ -43,14 +58,6 @@ async def migrate(db: Database) -> list[str]:
             )
             if row is not None:
                 continue
-            if dialect == "postgresql":
-                # serialise concurrent migrators on PostgreSQL
-                await conn.execute("LOCK TABLE schema_migrations IN EXCLUSIVE MODE")
-                row = await conn.fetch_one(
-                    "SELECT version FROM schema_migrations WHERE version = :v", {"v": version}
-                )
-                if row is not None:
-                    continue
             module = importlib.import_module(f"{__name__}.{name}")
             for statement in module.statements(dialect):
                 await conn.execute(statement)

@@ -338,7 +338,7 @@ class Fulfilment:
                                                     or_(T.c.flag.is_(None), T.c.flag != "poll_expired"))
             if expired:
                 await repo.add_event(store.db, order_id, "system", None, None, POLL_EXPIRED_REASON)
-                await store.alert_owner("provider_failure", {"code": order["code"], "reason": POLL_EXPIRED_REASON},
+                await store.alert_owner("needs_attention", {"code": order["code"], "reason": POLL_EXPIRED_REASON},
                                         key=f"poll_expired:{order['code']}")
             return expired or order
         slot = await repo.record_poll(store.db, order_id, now)

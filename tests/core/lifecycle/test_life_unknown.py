@@ -267,7 +267,7 @@ async def test_life_status_poll_backs_off_and_stops(store: Any, fakes: Fakes) ->
     assert after["status"] == Status.PROCESSING and after["flag"] == "poll_expired"
     assert len(fakes.vip.calls_of("game-feature", "status")) == status_calls  # stopped asking
     assert store.jobs.of("poll") == []
-    assert [a[0] for a in alerts] == ["provider_failure"] and "batas waktu" in alerts[0][1]["reason"]
+    assert [a[0] for a in alerts] == ["needs_attention"] and "batas waktu" in alerts[0][1]["reason"]
 
 
 async def test_life_deposit_refusal_does_not_loop_on_a_stale_estimate(store: Any, fakes: Fakes) -> None:
