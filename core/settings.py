@@ -51,6 +51,15 @@ class Secret:
         return hash(self._value)
 
 
+def config_text(value: Any) -> str:
+    """A plugin config value as a stripped string: plain values as they are, `Secret` values read (never logged)."""
+    if value is None:
+        return ""
+    if isinstance(value, Secret):
+        return value.get().strip()
+    return str(value).strip()
+
+
 _REF = re.compile(r"\$\{([A-Z0-9_]+)(?::-(.*?))?\}")
 
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.settings import ConfigError, Secret
+from core.settings import ConfigError, config_text
 
 from .backends import Backend, CloudBackend, FonnteBackend, LogBackend
 from .backends.cloud import parse_templates
@@ -17,10 +17,6 @@ BACKENDS = ("fonnte", "cloud", "log")
 SANDBOX_TOKEN = "sandbox-token"
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, Secret):
-        return value.get().strip()
-    return "" if value is None else str(value).strip()
 
 
 @dataclass(frozen=True)
@@ -54,12 +50,12 @@ class WhatsAppConfig:
 
 
 def read_config(raw: Mapping[str, Any]) -> WhatsAppConfig:
-    backend = _text(raw.get("backend")).lower()
+    backend = config_text(raw.get("backend")).lower()
     if backend and backend not in BACKENDS:
         raise ConfigError(f"WHATSAPP_BACKEND must be one of {', '.join(BACKENDS)}, got {backend!r}")
     interval_raw = raw.get("send_interval_seconds")
     try:
-        interval = 2.0 if interval_raw in (None, "") else float(_text(interval_raw))
+        interval = 2.0 if interval_raw in (None, "") else float(config_text(interval_raw))
         if interval < 0:
             raise ValueError
     except ValueError:
@@ -72,14 +68,14 @@ def read_config(raw: Mapping[str, Any]) -> WhatsAppConfig:
     return WhatsAppConfig(
         backend=backend or "fonnte",
         is_backend_explicit=bool(backend),
-        fonnte_token=_text(raw.get("fonnte_token")),
-        fonnte_base_url=_text(raw.get("fonnte_base_url")) or "https://api.fonnte.com",
-        fonnte_webhook_secret=_text(raw.get("fonnte_webhook_secret")),
-        cloud_token=_text(raw.get("cloud_token")),
-        cloud_phone_number_id=_text(raw.get("cloud_phone_number_id")),
-        cloud_app_secret=_text(raw.get("cloud_app_secret")),
-        cloud_verify_token=_text(raw.get("cloud_verify_token")),
-        cloud_base_url=_text(raw.get("cloud_base_url")) or "https://graph.facebook.com/v21.0",
+        fonnte_token=config_text(raw.get("fonnte_token")),
+        fonnte_base_url=config_text(raw.get("fonnte_base_url")) or "https://api.fonnte.com",
+        fonnte_webhook_secret=config_text(raw.get("fonnte_webhook_secret")),
+        cloud_token=config_text(raw.get("cloud_token")),
+        cloud_phone_number_id=config_text(raw.get("cloud_phone_number_id")),
+        cloud_app_secret=config_text(raw.get("cloud_app_secret")),
+        cloud_verify_token=config_text(raw.get("cloud_verify_token")),
+        cloud_base_url=config_text(raw.get("cloud_base_url")) or "https://graph.facebook.com/v21.0",
         cloud_templates=templates,
         send_interval_seconds=interval,
     )

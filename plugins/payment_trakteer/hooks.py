@@ -11,7 +11,7 @@ from starlette.routing import Mount
 from core import hookimpl
 from core.interfaces import PaymentGateway
 from core.plugins import PluginHost
-from core.settings import ConfigError
+from core.settings import ConfigError, config_text
 from plugins.payment_trakteer.client import TrakteerClient
 from plugins.payment_trakteer.gateway import TrakteerGateway
 from plugins.payment_trakteer.sandbox import TrakteerSandbox
@@ -25,12 +25,6 @@ SANDBOX_TOKEN = "sandbox-token"
 SANDBOX_API_KEY = "sandbox-key"
 
 
-def _plain(value: Any) -> str:
-    """Config values are str, or `core.settings.Secret` for keys/tokens."""
-    if value is None:
-        return ""
-    getter = getattr(value, "get", None)
-    return str(getter() if callable(getter) else value).strip()
 
 
 def _unit_price(config: Mapping[str, Any]) -> int:
@@ -52,10 +46,10 @@ def _unit_price(config: Mapping[str, Any]) -> int:
 def register_payment_gateways(host: PluginHost) -> list[PaymentGateway]:
     config = host.config(PARTNER)
     unit_price_idr = _unit_price(config)
-    page_url = _plain(config.get("page_url"))
-    token = _plain(config.get("webhook_token"))
-    api_key = _plain(config.get("api_key"))
-    api_base_url = _plain(config.get("api_base_url")) or DEFAULT_API_BASE_URL
+    page_url = config_text(config.get("page_url"))
+    token = config_text(config.get("webhook_token"))
+    api_key = config_text(config.get("api_key"))
+    api_base_url = config_text(config.get("api_base_url")) or DEFAULT_API_BASE_URL
     has_credentials = bool(page_url and token)  # the API key is optional (reconciliation only)
 
     if host.is_sandboxed(PARTNER, has_credentials, "TRAKTEER_PAGE_URL, TRAKTEER_WEBHOOK_TOKEN"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from starlette.routing import Mount
@@ -10,6 +9,7 @@ from starlette.routing import Mount
 from core import hookimpl
 from core.interfaces import ProductProvider
 from core.plugins import PluginHost
+from core.settings import config_text
 from plugins.providers_vipreseller.client import VipResellerClient
 from plugins.providers_vipreseller.provider import VipResellerProvider
 from plugins.providers_vipreseller.sandbox import VipResellerSandbox
@@ -18,14 +18,6 @@ PARTNER = "vipreseller"
 DEFAULT_BASE_URL = "https://vip-reseller.co.id/api"
 
 
-def _text(value: Any) -> str:
-    """Plain or Secret setting → stripped string (Secret values are read, never logged)."""
-    if value is None:
-        return ""
-    getter = getattr(value, "get", None)
-    if callable(getter) and not isinstance(value, Mapping):
-        value = getter()
-    return str(value).strip()
 
 
 def _flag(value: Any) -> bool:
@@ -43,8 +35,8 @@ def _ips(value: Any) -> tuple[str, ...]:
 @hookimpl
 def register_product_providers(host: PluginHost) -> list[ProductProvider]:
     config = host.config(PARTNER)
-    api_id, api_key = _text(config.get("api_id")), _text(config.get("api_key"))
-    base_url = _text(config.get("base_url")) or DEFAULT_BASE_URL
+    api_id, api_key = config_text(config.get("api_id")), config_text(config.get("api_key"))
+    base_url = config_text(config.get("base_url")) or DEFAULT_BASE_URL
     if host.is_sandboxed(PARTNER, bool(api_id and api_key), "VIPRESELLER_API_ID, VIPRESELLER_API_KEY"):
         api_id, api_key = "sandbox-id", "sandbox-key"
         base_url = host.sandbox_base_url(PARTNER) + "/api"
@@ -53,7 +45,7 @@ def register_product_providers(host: PluginHost) -> list[ProductProvider]:
             emulator.callback_url = f"{host.settings.public_url}/webhooks/{PARTNER}"
             host.sandboxes[PARTNER] = emulator
     try:
-        timeout = float(_text(config.get("timeout_seconds")) or 40)
+        timeout = float(config_text(config.get("timeout_seconds")) or 40)
     except ValueError:
         timeout = 40.0
     client = VipResellerClient(base_url, api_id, api_key, timeout_seconds=timeout,
