@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, insert, select, update
@@ -11,12 +12,15 @@ from core.db import row_dict
 from core.interfaces import ProviderStatus, StatusUpdate
 from core.tables import orders
 from core.tables import provider_callbacks as T
+from core.textsafe import clean_text
 from core.timeutil import now_ms
 
 if TYPE_CHECKING:
     from core.store import Store
 
 log = logging.getLogger(__name__)
+
+MAX_AMOUNT_IDR = 10**12  # no top-up costs a trillion Rupiah: a bigger number is garbage, not a price
 
 
 class Callbacks:
@@ -27,9 +31,13 @@ class Callbacks:
         store = self.store
         applied = kept = 0
         for u in updates:
+            cost = u.cost_idr if u.cost_idr is not None and 0 <= u.cost_idr < MAX_AMOUNT_IDR else None
+            u = replace(u, reference=clean_text(u.reference)[:80], note=clean_text(u.note or "")[:2000],
+                        cost_idr=cost)
             row_id = await store.db.execute(insert(T).values(
-                provider=store.provider.name, reference=u.reference, status=u.status.value, note=u.note or "",
-                cost_idr=u.cost_idr, body=body.decode("utf-8", "replace")[:8000], received_at=now_ms()))
+                provider=store.provider.name, reference=u.reference, status=u.status.value, note=u.note,
+                cost_idr=u.cost_idr, body=clean_text(body.decode("utf-8", "replace"))[:8000],
+                received_at=now_ms()))
             try:
                 order = await store.fulfilment.apply_status(u, source="callback")
             except Exception:  # stored already: the sweep applies it later; the provider still gets a 2xx

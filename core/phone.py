@@ -20,7 +20,7 @@ class NormalisedPhone:
     was_repaired: bool = False
 
 
-_DIGITS = re.compile(r"\D+")
+_DIGITS = re.compile(r"[^0-9]+")  # ASCII digits only: full-width or Arabic-Indic digits are not kept
 
 
 def normalise(raw: str) -> NormalisedPhone:

@@ -157,6 +157,7 @@ class Settings:
     status_poll_max_age_seconds: int = 7200
     nickname_rate_per_minute: int = 20
     order_rate_per_minute: int = 10
+    unpaid_per_whatsapp_per_hour: int = 5
     plugin_modules: tuple[str, ...] = ()
     provider: str = "vipreseller"
     payment: str = "trakteer"
@@ -318,6 +319,7 @@ def settings_from_dict(data: Mapping[str, Any], *, source_path: Path | None = No
         status_poll_max_age_seconds=_int(schedule, "status_poll_max_age_seconds", "schedule", 7200),
         nickname_rate_per_minute=_int(limits, "nickname_per_minute", "limits", 20),
         order_rate_per_minute=_int(limits, "orders_per_minute", "limits", 10),
+        unpaid_per_whatsapp_per_hour=_int(limits, "unpaid_per_whatsapp_per_hour", "limits", 5),
         plugin_modules=tuple(str(m) for m in plugins.get("modules") or ()),
         provider=str(plugins.get("provider") or "vipreseller"),
         payment=str(plugins.get("payment") or "trakteer"),

@@ -30,7 +30,7 @@ from core.orders.fulfilment import Fulfilment
 from core.orders.service import OrderService
 from core.payments.service import PaymentService
 from core.plugins import Partners, PluginHost, build_plugin_manager, call_event, resolve_partners
-from core.settings import Settings
+from core.settings import ConfigError, Settings
 from core.tables import kv
 from core.timeutil import iso, now_ms, wib
 
@@ -102,6 +102,12 @@ class Store:
         self.provider: ProductProvider = self.partners.provider
         self.gateway: PaymentGateway = self.partners.gateway
         self.notifiers: Mapping[str, Notifier] = self.partners.notifiers
+        emulated = self.sandboxes
+        if settings.sandbox is None and self.gateway.name in emulated and self.provider.name not in emulated:
+            # A live provider paid through an emulated tip page would hand out real goods for free.
+            raise ConfigError(f"the payment gateway {self.gateway.name!r} would run sandboxed (its credentials, e.g. "
+                              "TRAKTEER_PAGE_URL and TRAKTEER_WEBHOOK_TOKEN, are missing) while the provider "
+                              f"{self.provider.name!r} is live: set them, or MADD_SANDBOX=1 to emulate every partner")
         self.templates = build_templates(settings, self.partners.template_dirs)
         theme_dir = ROOT / "themes"
         self.messages = Messages([theme_dir / settings.theme / "messages.yaml",

@@ -91,6 +91,7 @@ def make_settings(tmp_path: Path, **over: Any) -> Settings:
     data = {
         "store": store, "orders": orders,
         "pricing": {"markup_percent": "5", "markup_fixed_idr": 0, "margin_floor_idr": 0},
+        "limits": {"unpaid_per_whatsapp_per_hour": 1000},
         "fees": {"payment_estimate_percent": "5.7",
                  "deposit_methods": {"gopay": {"percent": "0.7", "fixed_idr": 2000}, "bank": {}}},
         "plugins": {

@@ -19,6 +19,7 @@ from core.catalog.sync import Pricing, Progress, apply_plan, category_keys, dedu
 from core.db import dialect_name, write_transaction
 from core.errors import invalid
 from core.interfaces import CatalogItem, CategoryRules, InputField
+from core.textsafe import is_safe
 from core.timeutil import now_ms
 
 if TYPE_CHECKING:
@@ -29,6 +30,11 @@ log = logging.getLogger(__name__)
 PROGRESS_KEY = "catalog_sync_progress"
 SYNCED_AT_KEY = "catalog_synced_at"
 STALE_RUN_MS = 15 * 60 * 1000  # a "running" sync older than this died with its worker
+
+
+def _plausible_key(key: object) -> bool:
+    """A slug / product code a lookup can safely send to the database (else it is simply not found)."""
+    return isinstance(key, str) and 0 < len(key) <= 120 and is_safe(key)
 
 
 class CatalogSyncError(RuntimeError):
@@ -269,6 +275,8 @@ class CatalogService:
         return list(self._categories)
 
     async def category(self, slug: str) -> dict[str, Any] | None:
+        if not _plausible_key(slug):
+            return None
         await self._fresh()
         return await self._category_row(slug)
 
@@ -282,6 +290,8 @@ class CatalogService:
     async def view(self, slug: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
         """(category, its public products) for a buyer's page, with one freshness check; (None, []) when the
         category is unknown or disabled."""
+        if not _plausible_key(slug):
+            return None, []
         await self._fresh()
         category = await self._category_row(slug)
         if category is None or not category["is_enabled"]:
@@ -300,6 +310,8 @@ class CatalogService:
         return list(cached)
 
     async def product(self, code: str) -> dict[str, Any] | None:
+        if not _plausible_key(code):
+            return None
         return await repo.get_product(self.store.db, code)
 
     async def is_empty(self) -> bool:

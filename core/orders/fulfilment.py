@@ -299,6 +299,8 @@ class Fulfilment:
         order = await repo.get_by_provider_ref(store.db, update.reference)
         if order is None:
             return None
+        if update.status == ProviderStatus.SUCCESS and order["status"] == Status.FAILED:
+            return await self._late_success(order, update, source)
         if update.status == ProviderStatus.PENDING or order["status"] != Status.PROCESSING:
             if update.status == ProviderStatus.PENDING and update.raw_status:
                 await repo.conditional_update(store.db, order["id"], [Status.PROCESSING],
@@ -316,6 +318,20 @@ class Fulfilment:
                 return result[0]
             return await repo.get(store.db, order["id"])
         return await self._fail(order, update.note or "gagal di provider")
+
+    async def _late_success(self, order: dict[str, Any], update: StatusUpdate, source: str) -> dict[str, Any]:
+        """The provider says success after it had said error: the state stays (forward-only) but Banyu must
+        know before refunding an item that may have been delivered after all."""
+        store = self.store
+        after = await repo.conditional_update(store.db, order["id"], [Status.FAILED], {"flag": "late_success"},
+                                              T.c.flag.is_distinct_from("late_success"))
+        if after is None:
+            return order
+        reason = f"provider melaporkan SUKSES setelah gagal ({source}); cek sebelum refund"
+        await repo.add_event(store.db, order["id"], "provider", None, None, f"{reason}: {update.note}"[:500])
+        await store.alert_owner("needs_attention", {"code": order["code"], "reason": reason},
+                                key=f"late_success:{order['code']}:{update.reference}")
+        return after
 
     async def _apply_pending_callbacks(self, reference: str) -> None:
         for cb in await store_callbacks(self.store, reference):

@@ -240,3 +240,11 @@ async def known_provider_refs(conn: Conn, limit: int = 500, order_id: int | None
             order_events.c.reason.like(ACCEPTED_PREFIX + "%"))))  # bound: databases mangles a literal %
         refs.update(e.reason[len(ACCEPTED_PREFIX):].split(" ", 1)[0] for e in events)
     return frozenset(refs)
+
+
+async def recent_unpaid_for_whatsapp(conn: Conn, whatsapp: str, since: int) -> int:
+    """Unpaid orders created for one WhatsApp number since `since` (a per-recipient spam brake)."""
+    q = select(func.count()).select_from(orders).where(and_(
+        orders.c.whatsapp == whatsapp, orders.c.created_at >= since,
+        orders.c.status == Status.AWAITING_PAYMENT))
+    return int(await conn.fetch_val(q) or 0)

@@ -62,7 +62,7 @@ def validate_target(rules: CategoryRules, data: Mapping[str, Any]) -> dict[str, 
             except phone.PhoneError:
                 raise invalid("invalid_phone", field.name, label=field.label) from None
         elif field.name in ("user_id", "zone_id", "meter_no") and not field.choices:
-            if not all(ch.isalnum() or ch in "-_.#" for ch in value):
+            if not all((ch.isascii() and ch.isalnum()) or ch in "-_.#" for ch in value):
                 raise invalid("invalid_field", field.name, label=field.label)
         target[field.name] = value
     return target
@@ -79,9 +79,23 @@ def normalise_whatsapp(raw: Any) -> str:
         raise invalid(code, "whatsapp") from None
 
 
+# Kinds whose delivery note is a code anyone could redeem (the full code goes to the buyer's WhatsApp).
+REDEEMABLE_KINDS = ("voucher", "streaming")
+
+
+def _public_note(order: Mapping[str, Any]) -> str:
+    note = str(order["provider_note"] or order["note"] or "")
+    if order["kind"] in REDEEMABLE_KINDS and len(note) > 4:
+        return "*" * min(len(note) - 4, 12) + note[-4:]
+    return note
+
+
 def public_view(order: Mapping[str, Any]) -> dict[str, Any]:
-    """The buyer-visible order (GET /api/orders/{code}); the WhatsApp number is masked."""
+    """The buyer-visible order (GET /api/orders/{code}). Anyone holding the code sees it (the code travels in
+    the payment message), so phone numbers are masked and redeemable voucher codes shortened."""
     target = json.loads(order["target_json"])
+    if "phone" in target:
+        target["phone"] = phone.mask(target["phone"])
     return {
         "code": order["code"],
         "status": order["status"],
@@ -95,7 +109,7 @@ def public_view(order: Mapping[str, Any]) -> dict[str, Any]:
         "whatsapp": phone.mask(order["whatsapp"]),
         "fulfil_at": iso(order["fulfil_at"]),
         "expires_at": iso(order["expires_at"]),
-        "note": order["provider_note"] or order["note"] or "",
+        "note": _public_note(order),
         "created_at": iso(order["created_at"]),
         "updated_at": iso(order["updated_at"]),
     }
@@ -107,6 +121,8 @@ def private_view(order: Mapping[str, Any]) -> dict[str, Any]:
         **public_view(order),
         "id": order["id"],
         "whatsapp": order["whatsapp"],
+        "target": json.loads(order["target_json"]),
+        "note": order["provider_note"] or order["note"] or "",
         "flag": order["flag"],
         "provider_ref": order["provider_ref"],
         "provider_status": order["provider_status"],
@@ -139,6 +155,10 @@ class OrderService:
         rules = rules_from_row(category)
         target = validate_target(rules, data)
         whatsapp = normalise_whatsapp(data.get("whatsapp"))
+        # Each order messages its number: a stranger's number must not be flooded through the order form.
+        cap = store.settings.unpaid_per_whatsapp_per_hour
+        if await repo.recent_unpaid_for_whatsapp(store.db, whatsapp, now_ms() - 3600_000) >= cap:
+            raise ApiError(429, "too_many_unpaid", field="whatsapp")
         nickname = None
         if rules.has_nickname_check:
             nickname = await store.nicknames.require(category, rules, target, client_ip, rate_limited=False)

@@ -50,7 +50,10 @@ async def unprocessed_events(conn: Conn, older_than: int, limit: int = 100) -> l
 
 
 async def raw_events(conn: Conn, kinds: list[str], limit: int = 50) -> list[dict[str, Any]]:
-    rows = await conn.fetch_all(select(payment_events).where(payment_events.c.kind.in_(kinds))
+    """Deliveries of these kinds, plus payments whose processing failed and still waits (Banyu must see both)."""
+    stuck = and_(payment_events.c.kind == "payment", payment_events.c.processed_at.is_(None),
+                 payment_events.c.error.is_not(None))
+    rows = await conn.fetch_all(select(payment_events).where(or_(payment_events.c.kind.in_(kinds), stuck))
                                 .order_by(payment_events.c.id.desc()).limit(limit))
     return [row_dict(r) for r in rows]
 

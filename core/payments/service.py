@@ -24,6 +24,7 @@ from core.orders import repo as orders_repo
 from core.orders.states import CLOSED, OPEN_FOR_PAYMENT, Status
 from core.payments import repo
 from core.payments.inbox import Inbox
+from core.textsafe import clean_text
 from core.timeutil import now_ms, to_ms
 
 if TYPE_CHECKING:
@@ -39,8 +40,8 @@ RECONCILE_FAILURES_ALERT = 3
 
 
 def clean(text: str) -> str:
-    """PostgreSQL text cannot hold NUL (a JSON `\\u0000` would make the insert fail on every retry)."""
-    return text.replace("\x00", "\ufffd")
+    """No NUL (PostgreSQL text cannot hold it) and no lone surrogate (an emoji cut by truncation)."""
+    return clean_text(text)
 
 
 class PaymentService(Inbox):

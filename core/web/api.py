@@ -17,7 +17,7 @@ from core.orders.service import private_view, public_view, validate_target
 from core.orders.states import Status
 from core.ratelimit import RateLimiter
 from core.timeutil import iso
-from core.web.common import client_ip, read_json_object, store_of
+from core.web.common import client_ip, is_cross_site, read_json_object, store_of
 
 ADMIN_ACTIONS = ("send-now", "confirm", "hold", "release", "cancel", "retry", "mark-delivered", "resend-message")
 
@@ -46,8 +46,15 @@ async def catalog_detail(request: Request) -> JSONResponse:
     return JSONResponse(category_json({**category, "product_count": len(products)}, products))
 
 
+def refuse_cross_site(request: Request) -> None:
+    """Order and nickname calls from another site's page (a visitor's browser used to spam) are refused."""
+    if is_cross_site(request):
+        raise ApiError(403, "cross_site")
+
+
 async def nickname(request: Request) -> JSONResponse:
     store = store_of(request)
+    refuse_cross_site(request)
     data = await read_json_object(request)
     slug = data.get("category")
     category = await store.catalog.category(slug) if isinstance(slug, str) else None
@@ -63,6 +70,7 @@ async def nickname(request: Request) -> JSONResponse:
 
 async def create_order(request: Request) -> JSONResponse:
     store = store_of(request)
+    refuse_cross_site(request)
     limiter: RateLimiter = request.app.state.order_limiter
     if not limiter.allow(client_ip(request)):
         raise ApiError(429, "rate_limited")
@@ -103,6 +111,8 @@ async def admin_orders(request: Request) -> JSONResponse:
     try:
         after = int(request.query_params.get("after") or 0) or None
         limit = min(max(int(request.query_params.get("limit") or 50), 1), 200)
+        if after is not None and not 0 < after < 2**31:
+            raise ValueError
     except ValueError:
         raise invalid("invalid_field", "after", label="after/limit") from None
     rows = await orders_repo.list_orders(store.db, status=status, before_id=after, limit=limit)

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from core.errors import ApiError
+from core.textsafe import check_json
 
 if TYPE_CHECKING:
     from core.store import Store
@@ -33,11 +34,22 @@ async def read_json_object(request: Request) -> dict[str, Any]:
         raise ApiError(413, "body_too_large", "Request body too large.")
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ApiError(400, "invalid_json") from None
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_body")
+    if not check_json(data):  # NUL, half an emoji, absurd nesting or numbers: refuse, never a 500
+        raise ApiError(400, "invalid_json")
     return data
+
+
+def is_cross_site(request: Request) -> bool:
+    """A browser POST from another site (browsers always send Origin there; API clients usually do not)."""
+    origin = request.headers.get("origin")
+    if not origin or origin == "null":
+        return bool(origin)
+    own = {f"{request.url.scheme}://{request.url.netloc}", store_of(request).settings.public_url}
+    return origin.rstrip("/") not in own
 
 
 def error_response(request: Request, exc: ApiError) -> JSONResponse:

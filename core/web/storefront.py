@@ -18,7 +18,8 @@ from core.orders import codes
 from core.orders.service import public_view
 from core.orders.states import payment_state
 from core.ratelimit import RateLimiter
-from core.web.common import client_ip, store_of
+from core.textsafe import is_safe
+from core.web.common import client_ip, is_cross_site, store_of
 
 KIND_ORDER = ("game", "pulsa", "data", "emoney", "pln", "voucher", "streaming")
 KIND_TITLES = {"game": "Top Up Game", "pulsa": "Pulsa", "data": "Paket Data", "emoney": "E-Money",
@@ -150,6 +151,10 @@ async def checkout(request: Request) -> Response:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     limiter: RateLimiter = request.app.state.order_limiter
     try:
+        if is_cross_site(request):
+            raise ApiError(403, "cross_site")
+        if not all(is_safe(v) for v in form.values()):
+            raise ApiError(400, "invalid_body")
         if not limiter.allow(client_ip(request)):
             raise ApiError(429, "rate_limited")
         product = await store.catalog.product(form.get("product", ""))

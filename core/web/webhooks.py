@@ -44,6 +44,10 @@ async def provider_webhook(request: Request) -> JSONResponse:
         log.warning("provider callback refused (signature / source) from %s", client_ip(request))
         raise ApiError(401, "unauthorized", "Missing or wrong signature.")
     body = await request.body()
-    updates = store.provider.parse_callback(body)
+    try:
+        updates = store.provider.parse_callback(body)
+    except Exception:  # garbage (or absurdly nested) from an authenticated sender: nothing to apply
+        log.exception("provider callback body could not be parsed")
+        updates = []
     result = await store.callbacks.receive(updates, body)
     return JSONResponse({"ok": True, **result})

@@ -197,6 +197,11 @@ async def reply_order_status(store: Any, sender: str, text: str, message_id: str
     order = await maybe_await(store.orders.get_by_code(code))
     if order is None:
         return None
+    if field(order, "whatsapp") != recipient:
+        # Only the buyer's own number gets an answer: the code may be seen by others (it is in the payment
+        # message), and answering anyone would let strangers make the store's number send messages.
+        log.info("order status asked for %s from another number; not answered", code)
+        return None
     ctx = await _context(store, order)
     if message_id:
         version = message_id

@@ -6,11 +6,22 @@ as ISO 8601 with an offset (webhook) or as naive Jakarta wall-clock time (public
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
 # Jakarta has had no daylight saving since 1964: a fixed offset avoids depending on tzdata.
 JAKARTA = timezone(timedelta(hours=7), "WIB")
+
+
+MAX_AMOUNT_IDR = 10**12  # no single tip is a trillion Rupiah: a bigger number is garbage, not money
+_THOUSANDS = re.compile(r"-?\d{1,3}(\.\d{3})+")
+
+
+def _plausible(amount: int) -> int:
+    if abs(amount) >= MAX_AMOUNT_IDR:
+        raise ValueError(f"implausible amount: {amount}")
+    return amount
 
 
 def whole_idr(value: object) -> int:
@@ -21,7 +32,10 @@ def whole_idr(value: object) -> int:
     if isinstance(value, bool) or value is None:
         raise ValueError(f"not an amount: {value!r}")
     if isinstance(value, int):
-        return value
+        return _plausible(value)
+    if isinstance(value, str) and _THOUSANDS.fullmatch(value.strip()):
+        # "24.000" is Rp 24.000 written the Indonesian way, or 24 with decimals: too ambiguous to credit.
+        raise ValueError(f"ambiguous amount: {value!r}")
     if isinstance(value, float | str):
         try:
             number = Decimal(str(value).strip())
@@ -29,7 +43,7 @@ def whole_idr(value: object) -> int:
             raise ValueError(f"not an amount: {value!r}") from None
         if not number.is_finite() or number != number.to_integral_value():
             raise ValueError(f"not a whole Rupiah amount: {value!r}")
-        return int(number)
+        return _plausible(int(number))
     raise ValueError(f"not an amount: {value!r}")
 
 

@@ -84,9 +84,52 @@ async def test_order_code_lookup_is_case_insensitive(sqlite_client: Any) -> None
 
 async def test_order_creation_is_rate_limited_per_ip(sqlite_client: Any, sqlite_store: Any) -> None:
     limit = sqlite_store.settings.order_rate_per_minute
-    statuses = [(await sqlite_client.post("/api/orders", json=GOOD)).status_code for _ in range(limit + 1)]
+    statuses = [(await sqlite_client.post("/api/orders", json={**GOOD, "whatsapp": f"08123456{n:04d}"})).status_code
+                for n in range(limit + 1)]
     assert statuses[:limit] == [201] * limit
     assert statuses[-1] == 429
+    assert (await sqlite_client.post("/api/orders", json=GOOD)).json()["error"]["code"] == "rate_limited"
+
+
+async def test_one_whatsapp_number_cannot_be_flooded_with_orders(make_store: Any) -> None:
+    from tests.conftest import client_for
+
+    store = await make_store(limits={"unpaid_per_whatsapp_per_hour": 3})
+    async with client_for(store) as client:
+        statuses = [(await client.post("/api/orders", json=GOOD)).status_code for _ in range(4)]
+        assert statuses == [201, 201, 201, 429]
+        r = await client.post("/api/orders", json=GOOD)
+        assert r.json()["error"]["code"] == "too_many_unpaid" and r.json()["error"]["field"] == "whatsapp"
+        other = await client.post("/api/orders", json={**GOOD, "whatsapp": "081298765432"})
+        assert other.status_code == 201
+
+
+async def test_orders_from_another_sites_page_are_refused(sqlite_client: Any, sqlite_store: Any) -> None:
+    r = await sqlite_client.post("/api/orders", json=GOOD, headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "cross_site"
+    r = await sqlite_client.post("/c/mobile-legends-bang-bang", data=GOOD, headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403
+    assert await sqlite_store.db.fetch_val("SELECT count(*) FROM orders") == 0
+    r = await sqlite_client.post("/api/orders", json=GOOD, headers={"Origin": "http://store.test"})
+    assert r.status_code == 201  # the store's own pages
+
+
+@pytest.mark.parametrize("raw", [
+    rb'{"product": "ML86-S24\u0000"}', rb'{"product": "ML86\ud83d"}',
+    b'{"product": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+    b'{"product": "ML86-S24", "user_id": 99999999999999999999999999}',
+])
+async def test_hostile_json_is_a_400_never_a_500(client: Any, raw: bytes) -> None:
+    r = await client.post("/api/orders", content=raw, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_json"
+    r = await client.post("/api/nickname", content=raw, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400
+
+
+async def test_hostile_path_params_are_404(client: Any) -> None:
+    for path in ("/api/catalog/mobile%00", "/c/mobile%00", "/api/catalog/" + "x" * 500, "/pesanan/MADD%00"):
+        r = await client.get(path)
+        assert r.status_code == 404, path
 
 
 async def test_unknown_route_and_method_are_json_4xx(sqlite_client: Any) -> None:

@@ -62,6 +62,7 @@ async def test_force_ipv4_binds_outgoing_calls_to_ipv4(tmp_path: Path, raw: obje
 
 def test_settings_yaml_defaults_and_comma_separated_ips(tmp_path: Path) -> None:
     env = {"VIPRESELLER_API_ID": "id", "VIPRESELLER_API_KEY": "key", "MADD_SECRET_KEY": "k" * 32,
+           "TRAKTEER_PAGE_URL": "https://trakteer.id/maddstore", "TRAKTEER_WEBHOOK_TOKEN": "tok",
            "MADD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/s.db", "MADD_QUEUE_URL": f"sqlite:///{tmp_path}/q.db"}
     settings = load_settings(ROOT / "settings.yaml", env)
     config = settings.plugin("vipreseller")

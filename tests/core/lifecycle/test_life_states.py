@@ -240,6 +240,12 @@ async def _provider_news(store: Any, client: httpx.AsyncClient, fakes: Fakes, fr
                 assert after["refund_owed_idr"] == after["amount_paid_idr"]
             else:
                 assert after["provider_note"] == "SN-9"
+        elif frm == S.FAILED and to == S.SUCCESS:
+            # forward-only: still failed, but flagged and explained so Banyu does not refund a delivered item
+            assert after["status"] == S.FAILED and after["flag"] == "late_success"
+            new = (await events(store, order["id"]))[n_events:]
+            assert [(e["actor"], e["from_status"], e["to_status"]) for e in new] == [("provider", None, None)]
+            assert "SUKSES setelah gagal" in new[0]["reason"]
         else:
             assert await snapshot(store, order["id"]) == (before, n_events)  # forward-only
 

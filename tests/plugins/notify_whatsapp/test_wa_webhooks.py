@@ -23,7 +23,7 @@ def client_for(store, config: WhatsAppConfig = CONFIG) -> httpx.AsyncClient:
 
 
 def incoming(text: str, **extra: str) -> dict[str, str]:
-    return {"device": "6285700000000", "sender": "6281298765432", "message": text, "name": "Budi", **extra}
+    return {"device": "6285700000000", "sender": "6281234567890", "message": text, "name": "Budi", **extra}
 
 
 # -- Fonnte ---------------------------------------------------------------------------------------------
@@ -53,8 +53,8 @@ async def test_fonnte_incoming_code_question_enqueues_one_status_reply(fake_stor
             assert response.status_code == 200
     [sent] = fake_store.outbox.enqueued
     assert (sent["kind"], sent["recipient"], sent["template"]) == (
-        "order_status", "6281298765432", "notify_whatsapp/order_status.txt")
-    assert sent["key"].startswith("MADD-7KQ2XD:order_status:6281298765432:awaiting_payment:")
+        "order_status", "6281234567890", "notify_whatsapp/order_status.txt")
+    assert sent["key"].startswith("MADD-7KQ2XD:order_status:6281234567890:awaiting_payment:")
     assert sent["order_id"] == 7 and sent["context"]["code"] == "MADD-7KQ2XD"
 
 
@@ -168,7 +168,7 @@ async def test_cloud_without_app_secret_refuses_everything(fake_store, wa_fixtur
 async def test_cloud_incoming_text_with_code_is_answered_once_per_message(fake_store):
     body = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{
         "field": "messages", "value": {"messaging_product": "whatsapp", "messages": [{
-            "from": "6281298765432", "id": "wamid.IN1", "timestamp": "1763625010", "type": "text",
+            "from": "6281234567890", "id": "wamid.IN1", "timestamp": "1763625010", "type": "text",
             "text": {"body": "cek MADD-7KQ2XD"}}]}}]}]}).encode()
     async with client_for(fake_store) as c:
         for _ in range(2):
@@ -185,3 +185,11 @@ async def test_cloud_unreadable_but_signed_body_is_200(fake_store):
         response = await c.post("/webhooks/whatsapp/cloud", content=body,
                                 headers={"X-Hub-Signature-256": cloud_signature("app-secret", body)})
     assert response.status_code == 200
+
+
+async def test_fonnte_code_question_from_another_number_is_not_answered(fake_store):
+    """The code travels in the payment message: only the buyer's own number gets the order's status."""
+    async with client_for(fake_store) as c:
+        response = await c.post("/webhooks/whatsapp/fonnte", json=incoming("MADD-7KQ2XD", sender="6281298765432"))
+    assert response.status_code == 200
+    assert fake_store.outbox.enqueued == []

@@ -1,0 +1,66 @@
+"""Findings of the attack review, each pinned by a test."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.settings import ConfigError, load_settings
+from tests.helpers import tip, webhook_headers
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD = {"product": "ML86-S24", "user_id": "12345678", "zone_id": "2001", "whatsapp": "0812-3456-7890"}
+
+
+async def test_half_an_emoji_in_the_payment_message_is_still_credited(client: Any, store: Any) -> None:
+    code = (await client.post("/api/orders", json=GOOD)).json()["code"]
+    raw = (b'{"transaction_id": "tx-sur-1", "type": "tip", "supporter_name": "Budi \\ud83d", '
+           b'"supporter_message": "' + code.encode() + b' makasih \\ud83d", "quantity": 24, "price": 24000, '
+           b'"net_amount": 22612, "created_at": "2026-11-20T14:50:10+07:00"}')
+    r = await client.post("/webhooks/trakteer", content=raw, headers=webhook_headers("test-webhook-token"))
+    assert r.status_code == 200
+    status = (await client.get(f"/api/orders/{code}")).json()
+    assert status["status"] == "paid" and status["amount_paid_idr"] == 24000
+
+
+async def test_absurd_amounts_never_mark_an_order_paid(client: Any) -> None:
+    code = (await client.post("/api/orders", json=GOOD)).json()["code"]
+    for price in (10**20, 2**63 - 1, "24.000"):
+        body = tip(code, 24000)
+        body["price"] = price
+        r = await client.post("/webhooks/trakteer", json=body, headers=webhook_headers("test-webhook-token"))
+        assert r.status_code == 200
+    status = (await client.get(f"/api/orders/{code}")).json()
+    assert status["status"] == "awaiting_payment" and status["amount_paid_idr"] == 0
+
+
+def test_a_live_provider_with_an_emulated_tip_page_does_not_start() -> None:
+    from core.store import Store
+
+    env = {"VIPRESELLER_API_ID": "id", "VIPRESELLER_API_KEY": "key"}
+    with pytest.raises(ConfigError, match="TRAKTEER_PAGE_URL"):
+        Store(load_settings(ROOT / "settings.yaml", env))
+    # explicit MADD_SANDBOX=1: everything emulated, on purpose
+    assert Store(load_settings(ROOT / "settings.yaml", {**env, "MADD_SANDBOX": "1"})).sandboxes
+
+
+async def test_public_order_view_masks_the_target_phone(client: Any) -> None:
+    r = await client.post("/api/orders", json={"product": "S10", "phone": "0812-9876-5432", "whatsapp": "081234567890"})
+    assert r.status_code == 201
+    public = (await client.get(f"/api/orders/{r.json()['code']}")).json()
+    assert public["target"] == {"phone": "0812****5432"}
+    private = (await client.get(f"/api/admin/orders/{r.json()['code']}",
+                                headers={"Authorization": "Bearer test-admin-token"})).json()
+    assert private["target"] == {"phone": "6281298765432"}
+
+
+async def test_signed_garbage_callbacks_are_a_2xx_not_a_500(client: Any) -> None:
+    sign = hashlib.md5(b"test-vip-idtest-vip-key").hexdigest()
+    bodies = [b"[" * 5000 + b"]" * 5000, b'{"data": {"trxid": "VP1\\u0000", "status": "success", "price": 1e30}}',
+              b'{"data": {"trxid": "VP2", "status": "success", "note": "\\ud83d", "price": 99999999999999999999}}']
+    for body in bodies:
+        r = await client.post("/webhooks/vipreseller", content=body, headers={"X-Client-Signature": sign})
+        assert r.status_code == 200, body[:40]
