@@ -121,8 +121,10 @@ def cmd_run(settings: Settings) -> int:
 
     password, _ = asyncio.run(_prepare(settings, sync_if_empty=False))
     env = dict(os.environ)
-    web = subprocess.Popen([sys.executable, "-m", "core", "web"], env=env)
+    # Children get their own session: Ctrl-C reaches only this supervisor, which stops them in order.
+    web = subprocess.Popen([sys.executable, "-m", "core", "web"], env=env, start_new_session=True)
     procs = [web]
+    stopping: list[bool] = []
 
     def stop(*_: Any) -> None:
         for p in procs:
@@ -135,11 +137,11 @@ def cmd_run(settings: Settings) -> int:
             except subprocess.TimeoutExpired:
                 p.kill()
 
-    def on_term(*_: Any) -> None:
-        stop()
-        sys.exit(0)
+    def on_signal(*_: Any) -> None:
+        stopping.append(True)
 
-    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     try:
         if not _wait_healthy(settings.public_url, web):
             print("web server did not start; see the log above", file=sys.stderr)
@@ -149,12 +151,19 @@ def cmd_run(settings: Settings) -> int:
         _, result = asyncio.run(_prepare(settings, sync_if_empty=True))
         if result is not None:
             print(f"  catalog synced: {result.total} products")
-        worker = subprocess.Popen([sys.executable, "-m", "core", "worker"], env=env)
+        if stopping:
+            stop()
+            return 0
+        worker = subprocess.Popen([sys.executable, "-m", "core", "worker"], env=env, start_new_session=True)
         procs.append(worker)
         _banner(settings, password)
-        while all(p.poll() is None for p in procs):
-            time.sleep(0.5)
-        print("a process stopped; stopping the store", file=sys.stderr)
+        while all(p.poll() is None for p in procs) and not stopping:
+            time.sleep(0.3)
+        if stopping:
+            print("stopping the store (web + worker)…", file=sys.stderr)
+            stop()
+            return 0
+        print("a process stopped unexpectedly; stopping the store", file=sys.stderr)
         stop()
         return 1
     except KeyboardInterrupt:
@@ -197,7 +206,11 @@ def cmd_web(settings: Settings) -> int:
 
     check_config(settings)
     app = create_app(settings)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", proxy_headers=False)
+    # Behind a reverse proxy on this machine, X-Forwarded-For from these addresses names the real client
+    # (rate limits, the provider callback allow-list); from anywhere else it is ignored.
+    forwarded = os.environ.get("MADD_FORWARDED_ALLOW_IPS", "127.0.0.1")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", proxy_headers=True,
+                forwarded_allow_ips=forwarded)
     return 0
 
 

@@ -32,6 +32,7 @@ class InputField:
     required: bool = True
     choices: tuple[str, ...] = ()
     placeholder: str = ""
+    choice_labels: tuple[str, ...] = ()  # text shown for each of `choices`, same order (the value stays the code)
 
 
 @dataclass(frozen=True)

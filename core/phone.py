@@ -39,10 +39,10 @@ def normalise(raw: str) -> NormalisedPhone:
         digits = digits[2:]
     if digits.startswith("0"):
         digits = digits[1:]
-    if not digits.startswith("8"):
-        raise PhoneError("not_mobile")
     if len(digits) < 9:
         raise PhoneError("too_short")
+    if not digits.startswith("8"):
+        raise PhoneError("not_mobile")
     if len(digits) > 12:
         raise PhoneError("too_long")
     return NormalisedPhone("62" + digits, repaired)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -86,8 +87,21 @@ def build_templates(settings: Settings, plugin_dirs: tuple[str, ...]) -> jinja2.
     env.filters["wib"] = wib
     env.filters["mask_phone"] = phone.mask
     env.filters["local_phone"] = phone.local_form
+    env.filters["sn"] = serial_text
     env.globals["store_name"] = settings.store_name
     return env
+
+
+_SN_PREFIX = re.compile(r"^\s*(sn|serial( number)?)\s*[:.]\s*", re.IGNORECASE)
+
+
+def serial_text(note: str | None, kind: str = "") -> str:
+    """A provider note as the buyer should read it: no doubled "SN:" label; a PLN token in groups of four."""
+    text = _SN_PREFIX.sub("", note or "").strip()
+    digits = text.replace(" ", "").replace("-", "")
+    if kind == "pln" and digits.isdigit() and len(digits) == 20:
+        return " ".join(digits[i:i + 4] for i in range(0, 20, 4))
+    return text
 
 
 class Store:
@@ -178,7 +192,8 @@ class Store:
             "code": order["code"], "status": order["status"], "product_name": order["product_name"],
             "category_name": order["category_name"], "amount_due_idr": due, "amount_paid_idr": paid,
             "shortfall_idr": shortfall, "refund_owed_idr": order["refund_owed_idr"],
-            "target": target, "target_text": " / ".join(str(v) for v in target.values()),
+            "target": target,
+            "target_text": " / ".join(phone.local_form(str(v)) if k == "phone" else str(v) for k, v in target.items()),
             "nickname": order["nickname"] or "", "whatsapp": order["whatsapp"],
             "invoice_url": self.invoice_url(order["code"]),
             "pay_url": self.gateway.pay_url(order["code"], due),
@@ -186,6 +201,7 @@ class Store:
                              if shortfall else ""),
             "fulfil_at": iso(order["fulfil_at"]), "fulfil_at_wib": wib(order["fulfil_at"], "%H:%M"),
             "provider_note": order["provider_note"] or "", "store_name": self.settings.store_name,
+            "kind": order["kind"],
         }
 
 

@@ -66,12 +66,15 @@ class RepriceResult:
 def rules_to_json(rules: CategoryRules) -> str:
     return json.dumps([{"name": f.name, "label": f.label, "required": f.required,
                         **({"choices": list(f.choices)} if f.choices else {}),
-                        **({"placeholder": f.placeholder} if f.placeholder else {})} for f in rules.fields])
+                        **({"placeholder": f.placeholder} if f.placeholder else {}),
+                        **({"choice_labels": list(f.choice_labels)} if f.choice_labels else {})}
+                       for f in rules.fields])
 
 
 def rules_from_row(row: dict[str, Any]) -> CategoryRules:
     fields = tuple(InputField(name=f["name"], label=f["label"], required=bool(f.get("required", True)),
-                              choices=tuple(f.get("choices") or ()), placeholder=f.get("placeholder", ""))
+                              choices=tuple(f.get("choices") or ()), placeholder=f.get("placeholder", ""),
+                              choice_labels=tuple(f.get("choice_labels") or ()))
                    for f in json.loads(row["fields_json"]))
     return CategoryRules(fields=fields, nickname_code=row.get("nickname_code"))
 

@@ -17,7 +17,8 @@ from core.timeutil import WIB, now, to_ms
 Conn = Any
 
 # Flags that mean "Banyu has to look at this order" (set by fulfilment and payments).
-ATTENTION_FLAGS = ("needs_deposit", "needs_attention", "unsettled", "poll_expired", "late_payment")
+ATTENTION_FLAGS = ("needs_deposit", "needs_attention", "unsettled", "poll_expired", "late_payment", "late_success",
+                   "retry_later")
 LIST_LIMIT = 30
 
 
@@ -72,7 +73,8 @@ async def overview(conn: Conn, at: datetime | None = None) -> Overview:
         and_(o.status == Status.PAID, o.fulfil_at.is_(None), o.flag.is_(None)),
         o.status == Status.ON_HOLD)).order_by(o.id).limit(LIST_LIMIT))
     out.attention = await _rows(conn, select(orders).where(or_(
-        o.status == Status.FAILED, and_(o.flag.in_(ATTENTION_FLAGS), o.status != Status.SUCCESS)))
+        o.status == Status.FAILED, and_(o.flag.in_(ATTENTION_FLAGS), o.status != Status.SUCCESS),
+        o.refund_owed_idr > o.refund_made_idr))  # money owed back to a buyer is always Banyu's to settle
         .order_by(o.updated_at.desc()).limit(LIST_LIMIT))
     out.processing_count = await _count(conn, orders, o.status == Status.PROCESSING)
     out.unmatched_count = await _count(conn, payments, payments.c.state == "unmatched")

@@ -180,7 +180,7 @@ class OrderService:
                 async with write_transaction(store.db) as conn:
                     order = await repo.insert_order(conn, {**values, "code": codes.new_code()})
                     await repo.add_event(conn, order["id"], "buyer", None, Status.AWAITING_PAYMENT,
-                                         "order placed", at=now)
+                                         "pesanan dibuat", at=now)
                 break
             except Exception as exc:  # a code collision is the only expected failure; retry with a new code
                 if "unique" not in str(exc).lower() and "duplicate" not in str(exc).lower():

@@ -46,7 +46,8 @@ async def home(request: Request) -> Response:
     cats = await store.catalog.public_categories()
     sections: OrderedDict[str, list[dict[str, Any]]] = OrderedDict((k, []) for k in KIND_ORDER)
     for c in cats:
-        sections.setdefault(c["kind"], []).append(c)
+        if c["available_count"]:  # nothing to buy right now: reachable by link, not listed on the home page
+            sections.setdefault(c["kind"], []).append(c)
     for items in sections.values():
         items.sort(key=lambda c: (_popularity(c["name"]), c["name"].lower()))
     return render(request, "home.html", {
@@ -157,6 +158,8 @@ async def checkout(request: Request) -> Response:
             raise ApiError(400, "invalid_body")
         if not limiter.allow(client_ip(request)):
             raise ApiError(429, "rate_limited")
+        if not form.get("product"):
+            raise ApiError(422, "choose_product", field="product")
         product = await store.catalog.product(form.get("product", ""))
         if product is not None and product["category_slug"] != slug:
             raise ApiError(422, "unknown_product", field="product")
@@ -189,7 +192,8 @@ async def lookup(request: Request) -> Response:
     store = store_of(request)
     raw = request.query_params.get("code", "").strip()
     if raw:
-        code = codes.normalise(raw)
+        # Buyers type the code in many ways: with or without "MADD-", lower case, O for 0.
+        code = codes.normalise(raw) or codes.normalise(f"MADD-{raw}")
         if code:
             return RedirectResponse(f"/pesanan/{code}", status_code=303)
         return render(request, "lookup.html", {"error": store.messages.get("order_not_found"), "code": raw}, 404)

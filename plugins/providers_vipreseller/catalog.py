@@ -69,7 +69,7 @@ def parse_services(rows: Iterable[Any], section: str, tier: str, kinds: KindTabl
             skipped += 1
             continue
         if section == "game":
-            kind = "game"
+            kind = kinds.game_kind_for(brand)
         else:
             kind = kinds.kind_for(brand, str(row.get("type") or ""))
         items.append(CatalogItem(

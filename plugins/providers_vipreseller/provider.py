@@ -19,7 +19,13 @@ from core.interfaces import (
 from core.phone import PhoneError, local_form, normalise
 from plugins.providers_vipreseller.catalog import dedupe, parse_services, tier_for, to_idr
 from plugins.providers_vipreseller.client import CallOutcome, VipReply, VipResellerClient
-from plugins.providers_vipreseller.rules import GameRules, KindTable, default_game_rules, default_kind_table
+from plugins.providers_vipreseller.rules import (
+    ACCOUNT_KINDS,
+    GameRules,
+    KindTable,
+    default_game_rules,
+    default_kind_table,
+)
 from plugins.providers_vipreseller.webhooks import (
     entries_of,
     map_status,
@@ -82,6 +88,9 @@ class VipResellerProvider:
         self._rules = game_rules or default_game_rules()
         self._kinds = kinds or default_kind_table()
         self.level: str | None = None  # the account level seen by the last catalog sync / fetch_level
+        # (brand, kind) -> sections listing it, from the last fetch_catalog: the endpoint, not the name,
+        # decides whether a streaming / voucher brand asks for an account (game-feature) or a phone (prepaid).
+        self._sections: dict[tuple[str, str], frozenset[str]] = {}
 
     # ---- catalog ---------------------------------------------------------------------------------
 
@@ -106,10 +115,25 @@ class VipResellerProvider:
             if not reply.ok or not isinstance(reply.data, list):
                 raise ProviderError(f"vipreseller {section} services: {reply.outcome}: {reply.message}")
             items.extend(parse_services(reply.data, section, tier, self._kinds))
-        return dedupe(items)
+        items = dedupe(items)
+        seen: dict[tuple[str, str], set[str]] = {}
+        for item in items:
+            seen.setdefault((item.brand, item.kind), set()).add(item.section)
+        self._sections = {key: frozenset(sections) for key, sections in seen.items()}
+        return items
 
     def category_rules(self, brand: str, kind: str) -> CategoryRules:
+        if kind in ACCOUNT_KINDS and self._sold_as_game_feature(brand, kind):
+            return self._rules.account_rules(brand, kind)
         return self._rules.category_rules(brand, kind)
+
+    def _sold_as_game_feature(self, brand: str, kind: str) -> bool:
+        sections = self._sections.get((brand, kind))
+        if sections:
+            # A brand in both lists still gets the account field: _order_target reads it for either endpoint.
+            return "game" in sections
+        # Not seen by a fetch_catalog of this object (another process): the table that gave the kind decides.
+        return self._kinds.game_kind_for(brand) == kind
 
     # ---- nickname --------------------------------------------------------------------------------
 
@@ -144,7 +168,7 @@ class VipResellerProvider:
         phone = str(target.get("phone") or "").strip()
         if phone:
             return local_form(phone), None
-        return str(target.get("meter_no") or "").strip(), None
+        return str(target.get("meter_no") or target.get("user_id") or "").strip(), None
 
     async def place_order(self, request: ProviderOrderRequest) -> OrderPlacement:
         section = "game" if request.section == "game" else "prepaid"

@@ -71,3 +71,24 @@ async def test_lookup_redirects_to_the_order_and_explains_bad_codes(sqlite_clien
     assert r.status_code == 404 and "Pesanan tidak ditemukan" in r.text
     r = await sqlite_client.get("/c/no-such-game")
     assert r.status_code == 404 and "Kategori tidak ditemukan" in r.text
+
+
+def test_serial_numbers_read_naturally() -> None:
+    from core.store import serial_text
+
+    assert serial_text("SN: 0412345678901234567") == "0412345678901234567"
+    assert serial_text("sn : ABC-123", "voucher") == "ABC-123"
+    assert serial_text("SN: 12345678901234567890", "pln") == "1234 5678 9012 3456 7890"
+    assert serial_text("Zone tujuan salah.") == "Zone tujuan salah."
+    assert serial_text(None) == ""
+
+
+async def test_lookup_accepts_a_code_without_prefix(sqlite_client: Any) -> None:
+    r = await sqlite_client.get("/cek", params={"code": "7kq2xd"})
+    assert r.status_code == 303 and r.headers["location"] == "/pesanan/MADD-7KQ2XD"
+
+
+async def test_checkout_without_a_package_says_choose_one(sqlite_client: Any) -> None:
+    r = await sqlite_client.post("/c/mobile-legends-bang-bang", data={
+        "user_id": "12345678", "zone_id": "2001", "whatsapp": "0812 3456 7890"})
+    assert r.status_code == 422 and "Pilih nominal dulu." in r.text

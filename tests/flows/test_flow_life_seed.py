@@ -98,7 +98,8 @@ async def test_flow_life_seed_story_pulsa(store: Any, client: httpx.AsyncClient,
     assert order["provider_cost_idr"] == 10_830
     await run(store, "send_message")
     delivered = [t for t in texts_to(fakes, BUYER) if "berhasil dikirim" in t]
-    assert len(delivered) == 1 and serial in delivered[0] and code in delivered[0]
+    assert len(delivered) == 1 and code in delivered[0]
+    assert f"SN / catatan: {serial.removeprefix('SN: ')}" in delivered[0]  # the number, without a doubled label
     assert len(fakes.vip.calls_of("prepaid", "order")) == 1
 
     admin = (await client.get(f"/api/admin/orders/{code}", headers=ADMIN)).json()

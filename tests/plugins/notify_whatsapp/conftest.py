@@ -12,6 +12,7 @@ import jinja2
 import pytest
 
 from core.money import format_idr
+from core.store import serial_text
 from plugins.notify_whatsapp.hooks import TEMPLATE_DIR
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "whatsapp"
@@ -40,6 +41,7 @@ def sample_context(**overrides: Any) -> dict[str, Any]:
         "invoice_url": "http://127.0.0.1:8000/orders/MADD-7KQ2XD",
         "pay_rest_url": "http://127.0.0.1:8000/orders/MADD-7KQ2XD/pay",
         "fulfil_at_wib": "14:07", "provider_note": "SN 0123456789", "store_name": "Madd Store",
+        "kind": "game",
     }
     ctx.update(overrides)
     return ctx
@@ -117,4 +119,5 @@ def jinja_env(request: pytest.FixtureRequest) -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), autoescape=autoescape,
                              undefined=jinja2.StrictUndefined)
     env.filters["idr"] = format_idr
+    env.filters["sn"] = serial_text
     return env

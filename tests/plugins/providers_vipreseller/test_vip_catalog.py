@@ -39,7 +39,10 @@ async def test_the_shipped_real_catalog_syncs_whole() -> None:
     for pair in [("Telkomsel", "pulsa"), ("Telkomsel", "data"), ("DANA", "emoney"), ("GoPay", "emoney"),
                  ("ShopeePay", "emoney"), ("PLN Prabayar", "pln"), ("Indomaret", "voucher")]:
         assert pair in kinds
-    assert {i.kind for i in items if i.section == "game"} == {"game"}
+    # Game-feature items are games, except app / streaming subscriptions and voucher codes (kinds.yaml).
+    assert {i.kind for i in items if i.section == "game"} == {"game", "streaming", "voucher"}
+    game_kinds = {i.brand: i.kind for i in items if i.section == "game"}
+    assert (game_kinds["Netflix Premium"], game_kinds["Steam Wallet Code"]) == ("streaming", "voucher")
     ax10 = next(i for i in items if i.code == "AX10")
     assert (ax10.cost_idr, ax10.is_available, ax10.note) == (12039, True, "Pengisian instan Axis 10.000")
 

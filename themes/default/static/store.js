@@ -14,6 +14,16 @@
           g.hidden = !any;
           if (q && any) g.open = true;
         });
+      } else {
+        // Home page: hide sections with no match and say so when nothing matches at all.
+        var shown = 0;
+        document.querySelectorAll('section.kind').forEach(function (sec) {
+          var n = sec.querySelectorAll(selector + ':not([hidden])').length;
+          sec.hidden = n === 0;
+          shown += n;
+        });
+        var none = document.getElementById('no-results');
+        if (none) none.hidden = shown > 0;
       }
     });
   }
