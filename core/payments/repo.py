@@ -37,6 +37,13 @@ async def insert_event(conn: Conn, **values: Any) -> int | None:
     return int(row.id) if row else None
 
 
+async def event_body(conn: Conn, gateway: str, external_id: str) -> str | None:
+    q = select(payment_events.c.body).where(and_(payment_events.c.gateway == gateway,
+                                                 payment_events.c.external_id == external_id))
+    value = await conn.fetch_val(q)
+    return str(value) if value is not None else None
+
+
 async def mark_event(conn: Conn, event_id: int, error: str | None = None, processed: bool = True) -> None:
     await conn.execute(update(payment_events).where(payment_events.c.id == event_id)
                        .values(processed_at=now_ms() if processed else None, error=error))

@@ -61,7 +61,7 @@ class PaymentService(Inbox):
         event_id = await repo.insert_event(store.db, gateway=gateway, external_id=clean(ext)[:120],
                                            kind=delivery.kind.value, body=text)
         if event_id is None:
-            log.info("duplicate %s delivery %s ignored", gateway, ext)
+            await self._keep_if_conflicting(gateway, clean(ext)[:120], text)
             return {"status": "duplicate"}
         try:
             if delivery.kind != DeliveryKind.PAYMENT or notice is None:
@@ -79,6 +79,17 @@ class PaymentService(Inbox):
             except Exception:
                 log.exception("could not record the failure of %s delivery %s", gateway, ext)
             return {"status": "stored"}
+
+    async def _keep_if_conflicting(self, gateway: str, ext: str, text: str) -> None:
+        """A repeat is a no-op; a repeat whose body differs (same id, other amount) is kept for Banyu to see."""
+        first = await repo.event_body(self.store.db, gateway, ext)
+        if first is None or first == text:
+            log.info("duplicate %s delivery %s ignored", gateway, ext)
+            return
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        await repo.insert_event(self.store.db, gateway=gateway, external_id=f"conflict:{digest}:{ext}"[:120],
+                                kind="unparseable", body=text)
+        log.warning("%s delivery %s repeated with a different body; kept for review, not credited", gateway, ext)
 
     async def reprocess_events(self, min_age_ms: int = REPROCESS_MIN_AGE_MS) -> int:
         """Apply stored payment deliveries whose processing failed earlier (crash, database hiccup).

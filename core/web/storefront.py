@@ -27,10 +27,20 @@ KIND_TITLES = {"game": "Top Up Game", "pulsa": "Pulsa", "data": "Paket Data", "e
 POPULAR = ("mobile legends", "free fire", "genshin", "pubg", "valorant", "honkai", "telkomsel", "indosat")
 
 
+# Buyer pages load only the store's own files: an injected script or a framing site gets nothing.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
+                               "form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
     store = store_of(request)
     html = store.templates.get_template(name).render(request=request, **context)
-    return Response(html, status_code=status_code, media_type="text/html; charset=utf-8")
+    return Response(html, status_code=status_code, media_type="text/html; charset=utf-8",
+                    headers=SECURITY_HEADERS)
 
 
 def _popularity(name: str) -> int:

@@ -64,3 +64,19 @@ async def test_signed_garbage_callbacks_are_a_2xx_not_a_500(client: Any) -> None
     for body in bodies:
         r = await client.post("/webhooks/vipreseller", content=body, headers={"X-Client-Signature": sign})
         assert r.status_code == 200, body[:40]
+
+
+async def test_same_transaction_id_with_another_amount_is_kept_for_review(client: Any, store: Any) -> None:
+    code = (await client.post("/api/orders", json=GOOD)).json()["code"]
+    first = tip(code, 24000, tx="tx-same")
+    second = {**first, "price": 90000, "quantity": 90}
+    for body in (first, second, second):
+        r = await client.post("/webhooks/trakteer", json=body, headers=webhook_headers("test-webhook-token"))
+        assert r.status_code == 200
+    status = (await client.get(f"/api/orders/{code}")).json()
+    assert status["amount_paid_idr"] == 24000  # credited once, with the first amount
+    from sqlalchemy import select
+
+    from core.tables import payment_events
+    kept = await store.db.fetch_all(select(payment_events.c.id).where(payment_events.c.external_id.like("conflict:%")))
+    assert len(kept) == 1  # the conflicting body is visible to Banyu (once), never credited

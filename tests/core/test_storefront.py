@@ -92,3 +92,10 @@ async def test_checkout_without_a_package_says_choose_one(sqlite_client: Any) ->
     r = await sqlite_client.post("/c/mobile-legends-bang-bang", data={
         "user_id": "12345678", "zone_id": "2001", "whatsapp": "0812 3456 7890"})
     assert r.status_code == 422 and "Pilih nominal dulu." in r.text
+
+
+async def test_buyer_pages_send_a_strict_content_security_policy(sqlite_client: Any) -> None:
+    for path in ("/", "/c/mobile-legends-bang-bang", "/cek"):
+        r = await sqlite_client.get(path)
+        assert "default-src 'self'" in r.headers["content-security-policy"], path
+        assert r.headers["x-content-type-options"] == "nosniff"
