@@ -13,8 +13,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import resource
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +44,7 @@ def bench_settings(tmp: Path, database_url: str, markup: str) -> settings_mod.Se
         "store": {"var_dir": str(tmp), "database_url": database_url, "queue_url": f"sqlite:///{tmp}/q.db",
                   "public_url": "http://store.bench", "secret_key": "bench-secret-key-0123456789", "sandbox": "0"},
         "pricing": {"markup_percent": markup},
+        "limits": {"orders_per_minute": 10**6, "nickname_per_minute": 10**6},
         "plugins": {
             "modules": ["plugins.providers_vipreseller", "plugins.payment_trakteer", "plugins.notify_whatsapp"],
             "config": {
@@ -67,6 +70,29 @@ async def measure(client: httpx.AsyncClient, url: str, seconds: float) -> dict[s
             "rows": r.text.count('name="product"') if "text/html" in r.headers.get("content-type", "") else None}
 
 
+async def bench_payments(client: httpx.AsyncClient, store: Store, n: int) -> dict[str, Any]:
+    """Order creation and webhook application, sequentially (the money path's cost per request)."""
+    detail = (await client.get(f"/api/catalog/{SLUG}")).json()
+    product = next(p for p in detail["products"] if p["available"])
+    codes = []
+    started = time.perf_counter()
+    for i in range(n):
+        r = await client.post("/api/orders", json={"product": product["code"], "user_id": "12345678",
+                                                   "zone_id": "2001", "whatsapp": f"0812{i:08d}"})
+        codes.append(r.json()["code"])
+    created = time.perf_counter() - started
+    token = {"X-Webhook-Token": "bench-token"}
+    started = time.perf_counter()
+    for i, code in enumerate(codes):
+        price = product["price_idr"]
+        r = await client.post("/webhooks/trakteer", headers=token, json={
+            "transaction_id": f"bench-{i}", "type": "tip", "supporter_message": code, "quantity": price // 1000,
+            "price": price, "net_amount": price * 94 // 100, "created_at": "2026-12-03T10:00:00+07:00"})
+        r.raise_for_status()
+    applied = time.perf_counter() - started
+    return {"n": n, "orders_per_s": n / created, "webhooks_per_s": n / applied}
+
+
 async def main(seconds: float, database_url: str | None, markup: str) -> None:
     logging.disable(logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -75,9 +101,12 @@ async def main(seconds: float, database_url: str | None, markup: str) -> None:
         vip = VipResellerSandbox(api_id="bench-id", api_key="bench-key")
         store = Store(settings, transports={"vipreseller": vip.transport()})
         await store.connect()
+        tracemalloc.start()
         started = time.perf_counter()
         result = await store.catalog.sync()
         synced = time.perf_counter() - started
+        _, sync_peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
         started = time.perf_counter()
         await store.catalog.sync()
         resynced = time.perf_counter() - started
@@ -95,6 +124,12 @@ async def main(seconds: float, database_url: str | None, markup: str) -> None:
                              await measure(client, f"/c/{SLUG}", seconds)))
             finally:
                 storefront.GROUP_CAP, storefront.CLOSED_CAP = caps
+            pay = await bench_payments(client, store, 200)
+        rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"memory: catalog sync peak {sync_peak / 2**20:.1f} MiB allocated (tracemalloc); "
+              f"process max RSS {rss_mib:.0f} MiB")
+        print(f"money path: {pay['orders_per_s']:.0f} orders/s created, {pay['webhooks_per_s']:.0f} Trakteer "
+              f"deliveries/s applied (each marks an order paid), {pay['n']} of each")
         print(f"{'what':38} {'req/s':>8} {'ms/req':>8} {'KiB':>7} {'rows':>6}  url")
         for label, url, m in rows:
             shown = "" if m["rows"] is None else str(m["rows"])
