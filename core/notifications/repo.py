@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import String, and_, cast, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -106,3 +106,35 @@ async def failures(conn: Conn, statuses: tuple[str, ...], delivery_failures: tup
          .where(or_(outbox.c.status.in_(statuses), outbox.c.delivery_status.in_(delivery_failures)))
          .order_by(outbox.c.id.desc()).limit(limit))
     return [row_dict(r) for r in await conn.fetch_all(q)]
+
+
+async def log_page(conn: Conn, *, status: str | None = None, before_id: int | None = None,
+                   limit: int = 50) -> list[dict[str, Any]]:
+    """The admin's message log: newest first with the order code, keyset-paginated on id (`before_id`)."""
+    q = (select(outbox, orders.c.code.label("order_code"))
+         .select_from(outbox.outerjoin(orders, orders.c.id == outbox.c.order_id))
+         .order_by(outbox.c.id.desc()).limit(limit))
+    if status:
+        q = q.where(outbox.c.status == status)
+    if before_id is not None:
+        q = q.where(outbox.c.id < before_id)
+    return [row_dict(r) for r in await conn.fetch_all(q)]
+
+
+async def bodies(conn: Conn, ids: list[int]) -> dict[int, str]:
+    """Message texts by id (the failures list leaves them out)."""
+    if not ids:
+        return {}
+    rows = await conn.fetch_all(select(outbox.c.id, outbox.c.body).where(outbox.c.id.in_(ids)))
+    return {int(r.id): r.body for r in rows}
+
+
+async def count_unresolved_failures(conn: Conn, statuses: tuple[str, ...], delivery_failures: tuple[str, ...],
+                                    since: int) -> int:
+    """Failures since `since` (epoch ms) that have no resend copy yet (`resend:<id>` key): what is left to do."""
+    copy = outbox.alias("copy")
+    has_copy = select(copy.c.id).where(copy.c.key == literal("resend:") + cast(outbox.c.id, String)).exists()
+    q = (select(func.count()).select_from(outbox)
+         .where(and_(or_(outbox.c.status.in_(statuses), outbox.c.delivery_status.in_(delivery_failures)),
+                     outbox.c.created_at >= since, ~has_copy)))
+    return int(await conn.fetch_val(q) or 0)

@@ -16,7 +16,15 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Route
 
 from core.settings import Settings
-from core.web import admin_catalog, admin_dashboard, admin_ledger, admin_login, admin_orders, admin_payments
+from core.web import (
+    admin_catalog,
+    admin_dashboard,
+    admin_ledger,
+    admin_login,
+    admin_messages,
+    admin_orders,
+    admin_payments,
+)
 from core.web import admin_settings as admin_config
 
 log = logging.getLogger(__name__)
@@ -38,6 +46,8 @@ routes: list[Any] = [
     Route("/admin/payments", admin_payments.inbox, methods=["GET"]),
     Route("/admin/payments/{payment_id:int}/assign", admin_payments.assign, methods=["POST"]),
     Route("/admin/payments/{payment_id:int}/mark", admin_payments.mark, methods=["POST"]),
+    Route("/admin/messages", admin_messages.message_log, methods=["GET"]),
+    Route("/admin/messages/{message_id:int}/resend", admin_messages.resend, methods=["POST"]),
     Route("/admin/catalog", admin_catalog.catalog, methods=["GET"]),
     Route("/admin/catalog/toggle", admin_catalog.toggle, methods=["POST"]),
     Route("/admin/catalog/sync", admin_catalog.sync_now, methods=["POST"]),

@@ -40,8 +40,8 @@ SECURITY_HEADERS = {
 }
 _UNSET = object()
 NAV = (("dashboard", "/admin"), ("orders", "/admin/orders"), ("payments", "/admin/payments"),
-       ("catalog", "/admin/catalog"), ("deposits", "/admin/deposits"), ("report", "/admin/report"),
-       ("settings", "/admin/settings"))
+       ("messages", "/admin/messages"), ("catalog", "/admin/catalog"), ("deposits", "/admin/deposits"),
+       ("report", "/admin/report"), ("settings", "/admin/settings"))
 
 
 # ---- session ------------------------------------------------------------------------------------

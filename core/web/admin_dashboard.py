@@ -17,6 +17,7 @@ from core.ledger import overview as ov
 from core.queue import watch_balance
 from core.timeutil import iso, now_ms
 from core.web.admin_base import action, flash, page, render
+from core.web.admin_messages import failure_count
 from core.web.common import store_of
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ async def dashboard(request: Request) -> Response:
         "low_balance": balance is not None and balance < store.settings.low_balance_idr,
         "balance_at": await store.kv_get("provider_balance_checked_at"),
         "now_iso": iso(now_ms()), "is_manual": store.settings.is_manual,
+        "message_failures": await failure_count(store),
     })
 
 

@@ -37,6 +37,8 @@ def pages(codes: dict[str, str]) -> list[tuple[str, str]]:
         ("admin-order-paid", f"/admin/orders/{codes.get('paid', '')}"),
         ("admin-order-failed", f"/admin/orders/{codes.get('failed', '')}"),
         ("admin-payments", "/admin/payments"),
+        ("admin-messages", "/admin/messages"),
+        ("admin-messages-failures", "/admin/messages?view=failures"),
         ("admin-catalog", "/admin/catalog"),
         ("admin-catalog-ml", "/admin/catalog?c=mobile-legends-bang-bang"),
         ("admin-deposits", "/admin/deposits"),

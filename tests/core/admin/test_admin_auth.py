@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from sqlalchemy import func, select
 from starlette.routing import Route
 
 from core.app import create_app
 from core.auth import authenticate, ensure_first_admin, get_admin, set_password
 from core.settings import settings_from_dict
 from core.store import RecordingJobs, Store
+from core.tables import outbox
 from tests.conftest import client_for, make_settings
 from tests.core.admin.conftest import ADMIN_PASSWORD, csrf_of, form_post, login, paid_order
 
@@ -30,7 +32,8 @@ def admin_routes(store: Store) -> list[tuple[str, str]]:
 
 
 def fill(path: str, code: str) -> str:
-    values = {"code": code, "action": "hold", "payment_id": "1", "partner": "provider", "override_id": "1"}
+    values = {"code": code, "action": "hold", "payment_id": "1", "partner": "provider", "override_id": "1",
+              "message_id": "1"}
     for name, value in values.items():
         path = path.replace("{" + name + "}", value).replace("{" + name + ":int}", value)
     assert "{" not in path, f"add a value for the parameters of {path}"
@@ -44,7 +47,8 @@ async def test_every_admin_route_refuses_anonymous_and_cross_site(admin: httpx.A
     routes = admin_routes(store)
     paths = {p for _, p in routes}
     # The enumeration really sees the admin area (a renamed or lost route fails here, not silently).
-    assert {"/admin", "/admin/orders/{code}/{action}", "/admin/deposits", "/admin/events",
+    assert {"/admin", "/admin/orders/{code}/{action}", "/admin/deposits", "/admin/events", "/admin/messages",
+            "/admin/messages/{message_id:int}/resend",
             "/api/admin/orders/{code}/{action}"} <= paths
     assert len([r for r in routes if r[0] == "POST"]) >= 10
     token = csrf_of((await admin.get("/admin")).text)
@@ -91,6 +95,9 @@ async def test_every_admin_route_refuses_anonymous_and_cross_site(admin: httpx.A
     assert after["status"] == "paid" and after["amount_paid_idr"] == 24000
     assert await store.ledger.deposits() == []
     assert isinstance(store.jobs, RecordingJobs) and store.jobs.of("sync_catalog") == []
+    assert (await store.outbox.for_order(order["id"]))[0]["id"] == 1  # so /admin/messages/1/resend had a target
+    assert await store.db.fetch_val(select(func.count()).select_from(outbox)
+                                    .where(outbox.c.key.like("resend:%"))) == 0
     assert (await admin.get("/admin")).status_code == 200
     # Control: the same request, same site and with the token, does act.
     r = await admin.post(f"/admin/orders/{order['code']}/hold", data={"csrf_token": token},
