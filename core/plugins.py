@@ -43,6 +43,13 @@ class PluginHost:
     def is_sandboxed(self, partner: str, has_credentials: bool, setting_names: str) -> bool:
         return self.settings.sandbox_for(partner, has_credentials, setting_names)
 
+    def sandbox_mounts(self, partner: str) -> list[Any]:
+        """The route mounting this partner's emulator at /sandbox/<partner>, when it runs sandboxed."""
+        from starlette.routing import Mount
+
+        emulator = self.sandboxes.get(partner)
+        return [Mount(f"/sandbox/{partner}", app=emulator.app)] if emulator is not None else []
+
     def sandbox_base_url(self, partner: str) -> str:
         """Where a partner's emulator is mounted inside the running store."""
         return f"{self.settings.public_url}/sandbox/{partner}"

@@ -62,7 +62,9 @@ def validate_target(rules: CategoryRules, data: Mapping[str, Any]) -> dict[str, 
             except phone.PhoneError:
                 raise invalid("invalid_phone", field.name, label=field.label) from None
         elif field.name in ("user_id", "zone_id", "meter_no") and not field.choices:
-            if not all((ch.isascii() and ch.isalnum()) or ch in "-_.#" for ch in value):
+            # Game IDs are letters/digits with a few separators; account fields (streaming, vouchers) may be an
+            # email or a +62 number.
+            if not all((ch.isascii() and ch.isalnum()) or ch in "-_.#@+" for ch in value):
                 raise invalid("invalid_field", field.name, label=field.label)
         target[field.name] = value
     return target
@@ -83,6 +85,13 @@ def normalise_whatsapp(raw: Any) -> str:
 REDEEMABLE_KINDS = ("voucher", "streaming")
 
 
+def _mask_account(value: str) -> str:
+    name, at, domain = value.partition("@")
+    if at:
+        return (name[:2] + "***") + "@" + domain
+    return value[:4] + "****" + value[-2:] if len(value) > 6 else "****"
+
+
 def _public_note(order: Mapping[str, Any]) -> str:
     note = str(order["provider_note"] or order["note"] or "")
     if order["kind"] in REDEEMABLE_KINDS and len(note) > 4:
@@ -96,6 +105,8 @@ def public_view(order: Mapping[str, Any]) -> dict[str, Any]:
     target = json.loads(order["target_json"])
     if "phone" in target:
         target["phone"] = phone.mask(target["phone"])
+    if order["kind"] in REDEEMABLE_KINDS and "user_id" in target:  # an account email / number, not a game ID
+        target["user_id"] = _mask_account(target["user_id"])
     return {
         "code": order["code"],
         "status": order["status"],

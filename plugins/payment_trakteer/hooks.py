@@ -6,8 +6,6 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from starlette.routing import Mount
-
 from core import hookimpl
 from core.interfaces import PaymentGateway
 from core.plugins import PluginHost
@@ -74,7 +72,4 @@ def register_payment_gateways(host: PluginHost) -> list[PaymentGateway]:
 
 @hookimpl
 def register_routes(host: PluginHost) -> list[Any]:
-    emulator = host.sandboxes.get(PARTNER)
-    if emulator is None:
-        return []
-    return [Mount(f"/sandbox/{PARTNER}", app=emulator.app)]
+    return host.sandbox_mounts(PARTNER)

@@ -83,13 +83,3 @@ def parse_services(rows: Iterable[Any], section: str, tier: str, kinds: KindTabl
     return items
 
 
-def dedupe(items: Iterable[CatalogItem]) -> list[CatalogItem]:
-    """One item per code, the last seen wins (the store's product identity is the code)."""
-    by_code: dict[str, CatalogItem] = {}
-    for item in items:
-        previous = by_code.pop(item.code, None)
-        if previous is not None:
-            log.warning("vipreseller: code %s listed twice (%r / %r); keeping the last", item.code,
-                        previous.name, item.name)
-        by_code[item.code] = item
-    return list(by_code.values())

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.routing import Mount
-
 from core import hookimpl
 from core.interfaces import ProductProvider
 from core.plugins import PluginHost
@@ -56,7 +54,4 @@ def register_product_providers(host: PluginHost) -> list[ProductProvider]:
 
 @hookimpl
 def register_routes(host: PluginHost) -> list[Any]:
-    emulator = host.sandboxes.get(PARTNER)
-    if emulator is None:
-        return []
-    return [Mount(f"/sandbox/{PARTNER}", app=emulator.app)]
+    return host.sandbox_mounts(PARTNER)

@@ -17,7 +17,7 @@ from core.interfaces import (
     StatusUpdate,
 )
 from core.phone import PhoneError, local_form, normalise
-from plugins.providers_vipreseller.catalog import dedupe, parse_services, tier_for, to_idr
+from plugins.providers_vipreseller.catalog import parse_services, tier_for, to_idr
 from plugins.providers_vipreseller.client import CallOutcome, VipReply, VipResellerClient
 from plugins.providers_vipreseller.rules import (
     ACCOUNT_KINDS,
@@ -115,7 +115,6 @@ class VipResellerProvider:
             if not reply.ok or not isinstance(reply.data, list):
                 raise ProviderError(f"vipreseller {section} services: {reply.outcome}: {reply.message}")
             items.extend(parse_services(reply.data, section, tier, self._kinds))
-        items = dedupe(items)
         seen: dict[tuple[str, str], set[str]] = {}
         for item in items:
             seen.setdefault((item.brand, item.kind), set()).add(item.section)

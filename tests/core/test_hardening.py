@@ -80,3 +80,19 @@ async def test_same_transaction_id_with_another_amount_is_kept_for_review(client
     from core.tables import payment_events
     kept = await store.db.fetch_all(select(payment_events.c.id).where(payment_events.c.external_id.like("conflict:%")))
     assert len(kept) == 1  # the conflicting body is visible to Banyu (once), never credited
+
+
+def test_account_targets_are_masked_in_the_public_view() -> None:
+    import json
+
+    from core.orders.service import public_view
+
+    base = {"code": "MADD-7KQ2XD", "status": "success", "amount_paid_idr": 1, "amount_due_idr": 1,
+            "product_code": "NF1", "product_name": "Netflix", "category_slug": "netflix", "category_name": "Netflix",
+            "nickname": None, "whatsapp": "6281234567890", "fulfil_at": None, "expires_at": 0, "note": "",
+            "provider_note": "CODE-ABCD-1234", "created_at": 0, "updated_at": 0}
+    view = public_view({**base, "kind": "streaming", "target_json": json.dumps({"user_id": "budi.santoso@gmail.com"})})
+    assert view["target"] == {"user_id": "bu***@gmail.com"} and view["note"].endswith("1234")
+    assert "ABCD" not in view["note"]
+    game = public_view({**base, "kind": "game", "target_json": json.dumps({"user_id": "12345678"})})
+    assert game["target"] == {"user_id": "12345678"}
