@@ -52,14 +52,17 @@ class Callbacks:
                 await store.db.execute(update(T).where(T.c.id == row_id).values(applied_at=now_ms()))
         return {"applied": applied, "kept": kept}
 
-    async def take_pending(self, reference: str) -> list[StatusUpdate]:
+    async def apply_pending(self, reference: str) -> int:
+        """Apply the callbacks that arrived before the order reply stored `reference`; each is marked applied
+        only once it has been (a failure leaves it for `apply_kept`)."""
         rows = [row_dict(r) for r in await self.store.db.fetch_all(select(T).where(and_(
             T.c.reference == reference, T.c.applied_at.is_(None))).order_by(T.c.id))]
-        if rows:
-            ids = [r["id"] for r in rows]
-            await self.store.db.execute(update(T).where(T.c.id.in_(ids)).values(applied_at=now_ms()))
-        return [StatusUpdate(reference=r["reference"], status=ProviderStatus(r["status"]), note=r["note"],
-                             cost_idr=r["cost_idr"]) for r in rows]
+        for r in rows:
+            update_ = StatusUpdate(reference=r["reference"], status=ProviderStatus(r["status"]), note=r["note"],
+                                   cost_idr=r["cost_idr"])
+            await self.store.fulfilment.apply_status(update_, source="callback")
+            await self.store.db.execute(update(T).where(T.c.id == r["id"]).values(applied_at=now_ms()))
+        return len(rows)
 
     async def apply_kept(self, limit: int = 100) -> int:
         """Stored callbacks not yet applied whose reference an order carries now (applying failed, or the

@@ -143,7 +143,8 @@ def cmd_run(settings: Settings) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
-        if not _wait_healthy(settings.public_url, web):
+        local = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+        if not _wait_healthy(f"http://{local}:{settings.port}", web):
             print("web server did not start; see the log above", file=sys.stderr)
             stop()
             return 1

@@ -60,8 +60,13 @@ def make_huey(settings: Settings, name: str = "madd") -> Huey:
     raise ConfigError(f"MADD_QUEUE_URL must be sqlite:///path or redis://host:port/db, got {url!r}")
 
 
-def _minutes(seconds: int) -> str:
-    return "*" if seconds < 120 else f"*/{max(1, seconds // 60)}"
+def _every(seconds: int) -> Any:
+    """A crontab close to `seconds` (cron steps restart each hour / day, so prefer divisors of 60 and 24)."""
+    minutes = max(1, seconds // 60)
+    if minutes < 60:
+        return crontab(minute="*" if minutes == 1 else f"*/{minutes}")
+    hours = max(1, minutes // 60)
+    return crontab(minute="0", hour="*" if hours == 1 else f"*/{hours}")
 
 
 @dataclass
@@ -90,12 +95,12 @@ def build_queue(settings: Settings, name: str | None = None) -> Queue:
     def sweep() -> None:
         _run(lambda s: run_sweep(s))
 
-    @huey.periodic_task(crontab(minute=_minutes(settings.catalog_sync_seconds)),  # type: ignore[untyped-decorator]
+    @huey.periodic_task(_every(settings.catalog_sync_seconds),  # type: ignore[untyped-decorator]
                         name="catalog_sync")
     def catalog_sync() -> None:
         _run(lambda s: s.catalog.sync())
 
-    @huey.periodic_task(crontab(minute=_minutes(settings.reconcile_seconds)),  # type: ignore[untyped-decorator]
+    @huey.periodic_task(_every(settings.reconcile_seconds),  # type: ignore[untyped-decorator]
                         name="reconcile")
     def reconcile() -> None:
         _run(lambda s: s.payments.reconcile())
@@ -197,16 +202,5 @@ async def watch_balance(store: Store) -> int | None:
         await store.kv_set("low_balance_alerted", "0")
     if previous is None or previous < balance:
         # A top-up (or the first reading): orders held for the deposit that it now covers are due again.
-        await release_deposit_flags(store, balance)
+        await store.fulfilment.release_deposit_flags(balance)
     return balance
-
-
-async def release_deposit_flags(store: Store, balance: int) -> list[int]:
-    from core.orders import repo as orders_repo
-
-    released = await orders_repo.release_deposit_flags(store.db, balance, schedule=not store.settings.is_manual)
-    for order in released:
-        await orders_repo.add_event(store.db, order["id"], "system", None, None,
-                                    f"saldo provider cukup lagi ({balance})")
-        store.fulfilment.schedule(order, delay=0)
-    return [o["id"] for o in released]

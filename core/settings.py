@@ -98,6 +98,11 @@ def _int(section: Mapping[str, Any], key: str, where: str, default: int) -> int:
         raise ConfigError(f"{where}.{key} must be a whole number, got {raw!r}") from None
 
 
+def _at_least(section: Mapping[str, Any], key: str, where: str, default: int, low: int) -> None:
+    if _int(section, key, where, default) < low:
+        raise ConfigError(f"{where} must be at least {low}")
+
+
 def _bp(section: Mapping[str, Any], key: str, where: str, default: str) -> int:
     try:
         return parse_percent_bp(section.get(key, default))
@@ -289,6 +294,11 @@ def settings_from_dict(data: Mapping[str, Any], *, source_path: Path | None = No
         secret_key = _persisted_secret(var_dir / "secret_key")
 
     notifiers = plugins.get("notifiers")
+    _at_least(orders, "cooldown_seconds", "MADD_COOLDOWN_SECONDS", 420, 0)
+    _at_least(orders, "expiry_seconds", "MADD_ORDER_EXPIRY_SECONDS", 86400, 60)
+    for key, low in (("status_poll_seconds", 1), ("catalog_sync_seconds", 60), ("reconcile_seconds", 60),
+                     ("status_poll_max_age_seconds", 60)):
+        _at_least(schedule, key, f"schedule.{key}", 60, low)
     return Settings(
         store_name=str(store.get("name") or "Madd Store"),
         theme=str(store.get("theme") or "default"),

@@ -52,6 +52,8 @@ def sell_price(cost_idr: int, rule: MarkupRule, unit_idr: int) -> int:
 
 def is_below_floor(price_idr: int, cost_idr: int, fee_bp: int, floor_idr: int) -> bool:
     """True when selling at `price_idr` would not cover cost + the estimated payment fee + the floor."""
+    if price_idr <= 0 or cost_idr <= 0:  # a free or negative listing is a provider glitch, never a sale
+        return True
     return price_idr < cost_idr + percent_of(price_idr, fee_bp) + floor_idr
 
 

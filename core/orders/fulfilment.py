@@ -118,6 +118,15 @@ class Fulfilment:
                                          key=f"needs_deposit:{order['code']}")
         return True
 
+    async def release_deposit_flags(self, balance: int) -> list[int]:
+        """Orders held for the deposit that `balance` now covers are due again (scheduled at once)."""
+        store = self.store
+        released = await repo.release_deposit_flags(store.db, balance, schedule=not store.settings.is_manual)
+        for order in released:
+            await repo.add_event(store.db, order["id"], "system", None, None, f"saldo provider cukup lagi ({balance})")
+            self.schedule(order, delay=0)
+        return [o["id"] for o in released]
+
     async def _claim_and_place(self, order_id: int, trigger: str, actor: str, extra: Any) -> dict[str, Any] | None:
         store = self.store
         now = now_ms()
@@ -153,7 +162,11 @@ class Fulfilment:
         store = self.store
         oid = order["id"]
         if p.balance_idr is not None:
+            previous = await store.kv_int("provider_balance_idr")
             await store.kv_set("provider_balance_idr", str(p.balance_idr))
+            if previous is not None and p.balance_idr > previous:
+                # A top-up seen in an order reply: orders held for the deposit must not wait for the watchdog.
+                await self.release_deposit_flags(p.balance_idr)
         if p.outcome == PlacementOutcome.ACCEPTED and p.reference:
             async with write_transaction(store.db) as conn:
                 after = await repo.conditional_update(conn, oid, [Status.PROCESSING], {
@@ -334,8 +347,7 @@ class Fulfilment:
         return after
 
     async def _apply_pending_callbacks(self, reference: str) -> None:
-        for cb in await store_callbacks(self.store, reference):
-            await self.apply_status(cb, source="callback")
+        await self.store.callbacks.apply_pending(reference)
 
     def poll_delay(self, polls_done: int) -> float:
         """Back-off between status polls: 15 s, 30 s, 60 s … capped at 5 minutes (status_poll_seconds = 15)."""
@@ -383,8 +395,3 @@ class Fulfilment:
                 await self.poll(row["id"])
                 polled += 1
         return polled
-
-
-async def store_callbacks(store: Store, reference: str) -> list[StatusUpdate]:
-    """Callbacks that arrived before the order reply stored this reference (kept, applied now)."""
-    return await store.callbacks.take_pending(reference)

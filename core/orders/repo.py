@@ -10,7 +10,7 @@ from databases import Database
 from sqlalchemy import and_, case, func, insert, or_, select, update
 
 from core.db import dialect_name, row_dict, write_transaction
-from core.orders.states import Status
+from core.orders.states import Status, is_allowed
 from core.tables import order_events, orders
 from core.timeutil import now_ms
 
@@ -95,6 +95,14 @@ async def transition(db: Database, order_id: int, *, to: str, trigger: str, acto
     Returns (order after, previous status) or None when the order was not in `from_statuses` (someone else
     got there first, or the move is not allowed).
     """
+    # Every move is checked against the DESIGN §3 table here, whatever the caller asked for.
+    asked = [str(s) for s in from_statuses]
+    from_statuses = [s for s in asked if is_allowed(s, to, trigger)]
+    if len(from_statuses) != len(asked):
+        log.error("transition %s -> %s by %r not in the state table for %s; refused for those",
+                  sorted(set(asked) - set(from_statuses)), to, trigger, order_id)
+    if not from_statuses:
+        return None
     # The previous status is read under the row lock (PostgreSQL READ COMMITTED would otherwise let a
     # concurrent transition slip in between, and the timeline would show a move that never happened).
     query = select(orders.c.status).where(orders.c.id == order_id)

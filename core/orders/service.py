@@ -158,7 +158,8 @@ class OrderService:
         product = await store.catalog.product(code.strip())
         if product is None or product["is_login"]:
             raise invalid("unknown_product", "product")
-        if not (product["is_available"] and product["is_enabled"]) or product["is_below_floor"]:
+        if not (product["is_available"] and product["is_enabled"]) or product["is_below_floor"] \
+                or product["price_idr"] <= 0:
             raise invalid("product_unavailable", "product")
         category = await store.catalog.category(product["category_slug"])
         if category is None or not category["is_enabled"]:
@@ -246,6 +247,10 @@ class OrderService:
                                     {"fulfil_at": None, "refund_owed_idr": repo.unrefunded_paid()},
                                     str(body.get("reason") or "dibatalkan admin"))
         if action == "retry":
+            if order["flag"] == "late_success":
+                # The provider said success after the failure: a retry could deliver twice.
+                raise conflict("late_success",
+                               "Provider melaporkan sukses setelah gagal: cek dulu, jangan kirim ulang.")
             # No second cooldown; in manual mode the retry waits for Banyu's confirm like any paid order.
             fulfil_at = None if self.store.settings.is_manual else now_ms()
             after = await self._move(order, Status.PAID, "retry", actor,

@@ -61,6 +61,8 @@ class Inbox:
             raise ApiError(404, "payment_not_found", "Pembayaran tidak ditemukan.")
         if payment["state"] != "unmatched":
             raise conflict("payment_not_unmatched", "Pembayaran ini sudah ditautkan atau diselesaikan.")
+        if payment["amount_idr"] <= 0:
+            raise conflict("payment_not_positive", "Pembayaran dengan jumlah nol atau negatif tidak bisa ditautkan.")
         canonical = codes.normalise(order_code or "")
         order = await orders_repo.get_by_code(store.db, canonical) if canonical else None
         if order is None:

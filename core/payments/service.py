@@ -120,7 +120,7 @@ class PaymentService(Inbox):
             if notice.net_amount_idr > notice.amount_idr:
                 log.warning("payment %s: net %s above price %s", notice.external_id, notice.net_amount_idr,
                             notice.amount_idr)
-            return notice.amount_idr - notice.net_amount_idr, False
+            return max(notice.amount_idr - notice.net_amount_idr, 0), False
         return percent_of(notice.amount_idr, self.store.settings.payment_fee_estimate_bp), True
 
     async def find_order(self, message: str) -> dict[str, Any] | None:
@@ -215,6 +215,8 @@ class PaymentService(Inbox):
             status, due = order["status"], order["amount_due_idr"]
             amount = format_idr(payment["amount_idr"])
             note = None
+            if status == Status.FAILED:
+                values["refund_owed_idr"] = max(paid - order["refund_made_idr"], 0)
             if status in CLOSED:
                 values["refund_owed_idr"] = max(paid - order["refund_made_idr"], 0)
                 values["flag"] = "late_payment"

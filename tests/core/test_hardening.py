@@ -96,3 +96,44 @@ def test_account_targets_are_masked_in_the_public_view() -> None:
     assert "ABCD" not in view["note"]
     game = public_view({**base, "kind": "game", "target_json": json.dumps({"user_id": "12345678"})})
     assert game["target"] == {"user_id": "12345678"}
+
+
+def test_a_free_listing_is_never_sellable() -> None:
+    from core.catalog.pricing import is_below_floor
+
+    assert is_below_floor(0, 0, 570, 0) and is_below_floor(1000, 0, 570, 0)
+    assert not is_below_floor(24000, 22000, 570, 0)
+
+
+async def test_the_transition_function_refuses_moves_outside_the_state_table(store: Any, client: Any) -> None:
+    from core.orders import repo
+
+    code = (await client.post("/api/orders", json=GOOD)).json()["code"]
+    order = await store.orders.get(code)
+    # awaiting_payment -> success is not in DESIGN §3 for any trigger: refused even if a caller asks for it
+    assert await repo.transition(store.db, order["id"], to="success", trigger="provider", actor="test",
+                                 from_statuses=["awaiting_payment"]) is None
+    assert (await store.orders.get(code))["status"] == "awaiting_payment"
+
+
+def test_fees_are_never_negative(sqlite_store: Any) -> None:
+    from core.interfaces import PaymentNotice
+    from core.timeutil import now
+
+    notice = PaymentNotice(external_id="x", amount_idr=5000, net_amount_idr=5100, paid_at=now())
+    assert sqlite_store.payments.fee_of(notice) == (0, False)
+
+
+async def test_retry_is_refused_after_a_late_success(client: Any, store: Any) -> None:
+    from sqlalchemy import update
+
+    from core.errors import ApiError
+    from core.tables import orders
+
+    code = (await client.post("/api/orders", json=GOOD)).json()["code"]
+    order = await store.orders.get(code)
+    await store.db.execute(update(orders).where(orders.c.id == order["id"]).values(status="failed",
+                                                                                   flag="late_success"))
+    with pytest.raises(ApiError) as refused:
+        await store.orders.act(code, "retry", "test")
+    assert refused.value.status == 409 and refused.value.code == "late_success"
