@@ -21,7 +21,7 @@ from core.interfaces import DeliveryKind, PaymentNotice, WebhookDelivery
 from core.money import format_idr, percent_of
 from core.orders import codes
 from core.orders import repo as orders_repo
-from core.orders.states import CLOSED, OPEN_FOR_PAYMENT, Status
+from core.orders.states import CLOSED, OPEN_FOR_PAYMENT, Status, sources
 from core.payments import repo
 from core.payments.inbox import Inbox
 from core.textsafe import clean_text
@@ -235,7 +235,7 @@ class PaymentService(Inbox):
             if transition:
                 to, reason = transition
                 moved = await orders_repo.transition(store.db, order_id, to=to, trigger="payment", actor=actor,
-                                                     from_statuses=[s.value for s in OPEN_FOR_PAYMENT],
+                                                     from_statuses=sources(to, "payment"),
                                                      reason=reason, values=values, conn=conn)
                 assert moved is not None  # the row is locked and its status was checked above
                 after, old = moved
