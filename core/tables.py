@@ -206,6 +206,17 @@ admins = Table(
     Column("created_at", BigInteger, nullable=False),
 )
 
+refunds = Table(
+    "refunds", metadata,
+    _id(),
+    Column("order_id", Integer, nullable=False),
+    Column("payment_id", Integer),
+    Column("amount_idr", BigInteger, nullable=False),
+    Column("made_at", BigInteger, nullable=False, index=True),
+    Column("actor", String(80), nullable=False, default=""),
+    Column("note", Text, nullable=False, default=""),
+)
+
 kv = Table(
     "kv", metadata,
     Column("key", String(120), primary_key=True),

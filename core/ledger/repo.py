@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import and_, insert, select
 
 from core.db import row_dict
-from core.tables import deposits, order_events, orders, payments
+from core.tables import deposits, order_events, orders, payments, refunds
 
 Conn = Any
 
@@ -48,7 +48,7 @@ async def successes_between(conn: Conn, start: int, end: int) -> list[dict[str, 
 
 
 async def refunds_between(conn: Conn, start: int, end: int) -> list[dict[str, Any]]:
-    """Refunds made, dated by the order's last update (the refund is the last thing done to such an order)."""
-    q = (select(orders.c.updated_at, orders.c.refund_made_idr)
-         .where(and_(orders.c.refund_made_idr > 0, orders.c.updated_at >= start, orders.c.updated_at < end)))
+    """Refunds made, each dated when Banyu recorded it (later changes to the order do not move it)."""
+    q = (select(refunds.c.made_at, refunds.c.amount_idr)
+         .where(and_(refunds.c.made_at >= start, refunds.c.made_at < end)))
     return [row_dict(r) for r in await conn.fetch_all(q)]

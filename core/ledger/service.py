@@ -154,7 +154,7 @@ class Ledger:
         for d in await repo.deposits_between(db, start, end):
             day_of(d["deposited_at"]).deposit_fees_idr += d["fee_idr"]
         for r in await repo.refunds_between(db, start, end):
-            day_of(r["updated_at"]).refunds_idr += r["refund_made_idr"]
+            day_of(r["made_at"]).refunds_idr += r["amount_idr"]
         return MonthReport(year, month, self.store.settings.web_service_share_bp, list(days.values()))
 
     async def report_csv(self, year: int, month: int) -> str:

@@ -113,6 +113,9 @@ class Inbox:
                                                                                           "matched"):
                 values["flag"] = None
             await orders_repo.conditional_update(conn, order["id"], [order["status"]], values)
+            if refund:
+                await repo.record_refund(conn, order_id=order["id"], payment_id=payment_id, amount_idr=refund,
+                                         actor=actor, note=(note or "").strip()[:500])
             await orders_repo.add_event(conn, order["id"], actor, None, None,
                                         f"pembayaran #{payment_id} ({format_idr(payment['amount_idr'])}) "
                                         f"ditandai {state}" + (f", refund {format_idr(refund)}" if refund else "")

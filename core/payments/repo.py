@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.db import row_dict
-from core.tables import orders, payment_events, payments
+from core.tables import orders, payment_events, payments, refunds
 from core.timeutil import now_ms
 
 Conn = Any
@@ -35,6 +35,12 @@ async def insert_event(conn: Conn, **values: Any) -> int | None:
     q = q.on_conflict_do_nothing(index_elements=["gateway", "external_id"]).returning(payment_events.c.id)
     row = await conn.fetch_one(q)
     return int(row.id) if row else None
+
+
+async def record_refund(conn: Conn, *, order_id: int, payment_id: int | None, amount_idr: int, actor: str,
+                        note: str = "") -> None:
+    await conn.execute(insert(refunds).values(order_id=order_id, payment_id=payment_id, amount_idr=amount_idr,
+                                              made_at=now_ms(), actor=actor[:80], note=note))
 
 
 async def event_body(conn: Conn, gateway: str, external_id: str) -> str | None:

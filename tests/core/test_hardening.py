@@ -137,3 +137,25 @@ async def test_retry_is_refused_after_a_late_success(client: Any, store: Any) ->
     with pytest.raises(ApiError) as refused:
         await store.orders.act(code, "retry", "test")
     assert refused.value.status == 409 and refused.value.code == "late_success"
+
+
+async def test_a_refund_stays_in_the_month_it_was_made(client: Any, store: Any) -> None:
+    from datetime import datetime
+
+    from sqlalchemy import update
+
+    from core.tables import orders, refunds
+    from core.timeutil import WIB, to_ms
+
+    code = (await client.post("/api/orders", json=GOOD)).json()["code"]
+    body = tip(code, 30000)
+    r = await client.post("/webhooks/trakteer", json=body, headers=webhook_headers("test-webhook-token"))
+    assert r.status_code == 200
+    over = [a for a in await store.payments.attention() if a["kind"] == "overpaid_order"]
+    await store.payments.mark(over[0]["payment"]["id"], "refunded", "admin", "kelebihan 6.000")
+    march = to_ms(datetime(2026, 3, 31, 23, 0, tzinfo=WIB))
+    april = to_ms(datetime(2026, 4, 1, 9, 0, tzinfo=WIB))
+    await store.db.execute(update(refunds).values(made_at=march))
+    await store.db.execute(update(orders).values(updated_at=april))  # e.g. delivered the next morning
+    assert (await store.ledger.monthly_report(2026, 3)).total("refunds_idr") == 6000
+    assert (await store.ledger.monthly_report(2026, 4)).total("refunds_idr") == 0

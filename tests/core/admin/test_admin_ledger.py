@@ -13,7 +13,7 @@ from sqlalchemy import insert
 from core.errors import ApiError
 from core.ledger.service import month_bounds, parse_month
 from core.store import Store
-from core.tables import deposits, order_events, orders, payments
+from core.tables import deposits, order_events, orders, payments, refunds
 from core.timeutil import WIB, to_ms
 from tests.core.admin.conftest import csrf_of, form_post
 
@@ -33,6 +33,9 @@ async def add_order(store: Store, code: str, *, status: str, success_at: int | N
         cost_estimate_idr=estimate, provider_cost_idr=provider_cost, refund_owed_idr=0, refund_made_idr=refund_made,
         expires_at=now, poll_count=0, note="", created_at=now, updated_at=now).returning(orders.c.id))
     assert row is not None
+    if refund_made:  # a refund Banyu recorded at that time
+        await store.db.execute(insert(refunds).values(order_id=row.id, amount_idr=refund_made, made_at=now,
+                                                      actor="admin", note=""))
     if success_at is not None:
         await store.db.execute(insert(order_events).values(order_id=row.id, at=success_at, actor="provider",
                                                            from_status="processing", to_status="success", reason=""))
