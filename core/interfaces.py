@@ -238,12 +238,6 @@ class SendResult:
     error: str = ""
 
 
-@dataclass(frozen=True)
-class DeliveryStatus:
-    message_id: str
-    status: str  # sent / delivered / read / failed ...
-
-
 @runtime_checkable
 class Notifier(Protocol):
     name: str  # the channel, e.g. "whatsapp"

@@ -131,6 +131,12 @@ class DepositMethod:
     fixed_idr: int = 0
 
 
+# The owner's deposit fee rules (DESIGN §5). Pulsa costs Rp 8.000–10.000 per top-up: 9.000 is the default,
+# Banyu edits the actual fee when he records the deposit.
+DEFAULT_DEPOSIT_METHODS = {"gopay": DepositMethod(percent_bp=70, fixed_idr=2000), "bank": DepositMethod(),
+                           "pulsa": DepositMethod(fixed_idr=9000)}
+
+
 @dataclass(frozen=True)
 class Settings:
     store_name: str = "Madd Store"
@@ -153,7 +159,7 @@ class Settings:
     markup_rules: tuple[MarkupRule, ...] = (MarkupRule(percent_bp=500),)
     margin_floor_idr: int = 0
     payment_fee_estimate_bp: int = 570
-    deposit_methods: Mapping[str, DepositMethod] = field(default_factory=dict)
+    deposit_methods: Mapping[str, DepositMethod] = field(default_factory=lambda: dict(DEFAULT_DEPOSIT_METHODS))
     web_service_share_bp: int = 2500
     low_balance_idr: int = 100_000
     catalog_sync_seconds: int = 1800
@@ -284,7 +290,7 @@ def settings_from_dict(data: Mapping[str, Any], *, source_path: Path | None = No
                                 kind=str(rule.get("kind") or ""), brand=str(rule.get("brand") or ""),
                                 product=str(rule.get("product") or "")))
 
-    methods = {}
+    methods = dict(DEFAULT_DEPOSIT_METHODS)  # settings.yaml overrides or adds to the owner's rules
     for name, m in (fees.get("deposit_methods") or {}).items():
         methods[str(name)] = DepositMethod(percent_bp=_bp(m or {}, "percent", f"fees.deposit_methods.{name}", "0"),
                                            fixed_idr=_int(m or {}, "fixed_idr", f"fees.deposit_methods.{name}", 0))

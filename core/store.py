@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Mapping
@@ -182,8 +183,6 @@ class Store:
         return f"{self.settings.public_url}/pesanan/{code}"
 
     def message_context(self, order: Mapping[str, Any]) -> dict[str, Any]:
-        import json
-
         due, paid = order["amount_due_idr"], order["amount_paid_idr"]
         shortfall = max(due - paid, 0)
         unit = self.gateway.unit_price_idr
@@ -203,9 +202,3 @@ class Store:
             "provider_note": order["provider_note"] or "", "store_name": self.settings.store_name,
             "kind": order["kind"],
         }
-
-
-async def open_store(settings: Settings, **kwargs: Any) -> Store:
-    store = Store(settings, **kwargs)
-    await store.connect()
-    return store

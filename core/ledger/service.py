@@ -24,10 +24,6 @@ if TYPE_CHECKING:
 
 TERMS = ("revenue_idr", "refunds_idr", "provider_cost_idr", "payment_fees_idr", "deposit_fees_idr")
 
-# The owner's fee rules (DESIGN §5); `fees.deposit_methods` in settings.yaml overrides or adds to them.
-# Pulsa costs Rp 8.000–10.000 per top-up: 9.000 is the default, Banyu edits the actual fee.
-DEFAULT_DEPOSIT_METHODS = {"gopay": DepositMethod(percent_bp=70, fixed_idr=2000), "bank": DepositMethod(),
-                           "pulsa": DepositMethod(fixed_idr=9000)}
 OTHER_METHOD = "lainnya"
 
 
@@ -101,7 +97,7 @@ class Ledger:
 
     def methods(self) -> dict[str, DepositMethod]:
         """Every deposit method with its fee rule, `lainnya` (other, no default fee) last."""
-        merged = {**DEFAULT_DEPOSIT_METHODS, **self.store.settings.deposit_methods}
+        merged = dict(self.store.settings.deposit_methods)
         merged.setdefault(OTHER_METHOD, DepositMethod())
         return merged
 

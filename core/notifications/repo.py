@@ -51,11 +51,6 @@ async def set_unknown(conn: Conn, message_id: int, now: int) -> None:
                        .values(status="unknown", error="worker stopped while sending", updated_at=now))
 
 
-async def by_message_id(conn: Conn, channel: str, provider_id: str) -> dict[str, Any] | None:
-    q = select(outbox).where(and_(outbox.c.channel == channel, outbox.c.message_id == provider_id))
-    return row_dict(await conn.fetch_one(q)) or None
-
-
 async def advance_delivery(conn: Conn, channel: str, provider_id: str, status: str, lower: list[str],
                            now: int) -> bool:
     """Set delivery_status only over a lower-ranked one: forward-only even when webhooks race."""
@@ -74,13 +69,6 @@ async def make_due(conn: Conn, message_id: int, now: int) -> None:
 async def for_order(conn: Conn, order_id: int) -> list[dict[str, Any]]:
     rows = await conn.fetch_all(select(outbox).where(outbox.c.order_id == order_id).order_by(outbox.c.id))
     return [row_dict(r) for r in rows]
-
-
-async def recent(conn: Conn, limit: int = 100, status: str | None = None) -> list[dict[str, Any]]:
-    q = select(outbox).order_by(outbox.c.id.desc()).limit(limit)
-    if status:
-        q = q.where(outbox.c.status == status)
-    return [row_dict(r) for r in await conn.fetch_all(q)]
 
 
 async def get(conn: Conn, message_id: int) -> dict[str, Any] | None:

@@ -19,14 +19,6 @@ log = logging.getLogger(__name__)
 Conn = Any  # databases.Database or databases.core.Connection
 
 
-class TransitionRefused(Exception):
-    """The state machine forbids this change for the order's current status (HTTP 409)."""
-
-    def __init__(self, code: str, status: str, to: str, trigger: str) -> None:
-        super().__init__(f"order {code} is {status}: cannot {trigger} to {to}")
-        self.code, self.status, self.to, self.trigger = code, status, to, trigger
-
-
 async def insert_order(conn: Conn, values: dict[str, Any]) -> dict[str, Any]:
     row = await conn.fetch_one(insert(orders).values(**values).returning(*orders.c))
     return row_dict(row)
@@ -223,11 +215,6 @@ async def ids_by_status(conn: Conn, statuses: Iterable[str], limit: int = 200,
         q = q.where(getattr(orders.c, column) < older_than)
     rows = await conn.fetch_all(q.order_by(orders.c.id).limit(limit))
     return [r.id for r in rows]
-
-
-async def count_by_status(conn: Conn) -> dict[str, int]:
-    rows = await conn.fetch_all(select(orders.c.status, func.count()).group_by(orders.c.status))
-    return {r[0]: int(r[1]) for r in rows}
 
 
 # The timeline row written when the provider takes an order; `known_provider_refs` reads the reference back.
